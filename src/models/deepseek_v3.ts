@@ -1,0 +1,142 @@
+// DeepSeek-V3 / R1 (and V2-Lite-shaped checkpoints): MLA attention + DeepSeekMoE.
+// Per block: x += MLA(rmsnorm(x)); x += FFN(rmsnorm(x)), where FFN is a dense SwiGLU for the first
+// first_k_dense_replace layers and a MoE after. The MTP layer (index nLayers) is not part of the forward pass:
+// its tensors stay on disk and load.ts notes it.
+
+import { alignedBytes } from "../core/tensor.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { asWeight, decodeRow, rowRange, type Weight } from "../kernels/weight.js";
+import { type DeepseekV3Config, isMoeLayer } from "./config.js";
+import { addInto, type DecoderWeights, runDecoder } from "./layers/decoder.js";
+import { type FfnWeights, swigluFfn } from "./layers/ffn.js";
+import { type MlaWeights, mlaBlock, mlaScale } from "./layers/mla.js";
+import { type MoeWeights, moeFfn, type Route } from "./layers/moe.js";
+import { ropeTables } from "./layers/rope.js";
+import type { CausalLM, KVCache } from "./model.js";
+import { countParams, modelBase } from "./stats.js";
+import type { WeightStore } from "./store.js";
+
+interface Block {
+  attn: MlaWeights;
+  ffnNorm: Float32Array;
+  dense?: FfnWeights;
+  moe?: MoeWeights;
+}
+
+/**
+ * W_UK and W_UV per head. GGUF (llama.cpp >= 2025) stores them split: attn_k_b [H, kvLora, nope] and
+ * attn_v_b [H, v, kvLora], used as views. HF stores kv_b [H*(nope+v), kvLora]; W_UV is a row view of it, but
+ * W_UK needs the transpose, built once here in f32 (H*kvLora*nope floats per layer).
+ */
+function absorbedWeights(s: WeightStore, p: string, c: DeepseekV3Config): { wUK: Weight[]; wUV: Weight[] } {
+  const { nHeads: H, kvLoraRank: R, qkNopeDim: nope, vHeadDim: V } = c;
+  if (s.has(`${p}.attn_k_b`)) {
+    const kb = s.matrix3(`${p}.attn_k_b`, H, R, nope);
+    const vb = s.matrix3(`${p}.attn_v_b`, H, V, R);
+    return { wUK: kb, wUV: vb };
+  }
+  const kvb = s.matrix(`${p}.attn_kv_b`, H * (nope + V), R);
+  const wUK: Weight[] = [];
+  const wUV: Weight[] = [];
+  const row = new Float32Array(R);
+  for (let h = 0; h < H; h++) {
+    const bytes = alignedBytes(R * nope * 4);
+    const t = new Float32Array(bytes.buffer, 0, R * nope); // [R, nope]
+    for (let d = 0; d < nope; d++) {
+      decodeRow(kvb, h * (nope + V) + d, row);
+      for (let r = 0; r < R; r++) t[r * nope + d] = row[r];
+    }
+    wUK.push(asWeight({ dtype: "f32", shape: [R, nope], bytes }));
+    wUV.push(rowRange(kvb, h * (nope + V) + nope, V));
+  }
+  return { wUK, wUV };
+}
+
+function ffn(s: WeightStore, p: string, suffix: string, hidden: number, inter: number): FfnWeights {
+  return {
+    gate: s.matrix(`${p}.ffn_gate${suffix}`, inter, hidden),
+    up: s.matrix(`${p}.ffn_up${suffix}`, inter, hidden),
+    down: s.matrix(`${p}.ffn_down${suffix}`, hidden, inter),
+  };
+}
+
+export function buildDeepseekV3(c: DeepseekV3Config, s: WeightStore, k: Kernels, notes: string[]): CausalLM {
+  const { hidden, nHeads: H, kvLoraRank: R, qkNopeDim: nope, qkRopeDim: rope, vHeadDim: V } = c;
+  const E = c.nRoutedExperts;
+  const dec: DecoderWeights = {
+    embed: s.matrix("token_embd", c.vocabSize, hidden),
+    outNorm: s.vector("output_norm", hidden),
+    head: s.matrix(c.tieEmbeddings ? "token_embd" : "output", c.vocabSize, hidden),
+  };
+  const blocks: Block[] = [];
+  for (let l = 0; l < c.nLayers; l++) {
+    const p = `blk.${l}`;
+    const q = c.qLoraRank
+      ? {
+          qA: s.matrix(`${p}.attn_q_a`, c.qLoraRank, hidden),
+          qANorm: s.vector(`${p}.attn_q_a_norm`, c.qLoraRank),
+          qB: s.matrix(`${p}.attn_q_b`, H * (nope + rope), c.qLoraRank),
+        }
+      : { q: s.matrix(`${p}.attn_q`, H * (nope + rope), hidden) };
+    const attn: MlaWeights = {
+      norm: s.vector(`${p}.attn_norm`, hidden),
+      ...q,
+      kvA: s.matrix(`${p}.attn_kv_a_mqa`, R + rope, hidden),
+      kvANorm: s.vector(`${p}.attn_kv_a_norm`, R),
+      ...absorbedWeights(s, p, c),
+      o: s.matrix(`${p}.attn_output`, hidden, H * V),
+    };
+    const b: Block = { attn, ffnNorm: s.vector(`${p}.ffn_norm`, hidden) };
+    if (isMoeLayer(c, l)) {
+      const mi = c.moeIntermediate;
+      b.moe = {
+        router: s.matrix(`${p}.ffn_gate_inp`, E, hidden),
+        bias: c.selectionBias ? s.vector(`${p}.exp_probs_b`, E) : undefined,
+        experts: Array.from({ length: E }, (_, e) => ({
+          gate: s.expert(`${p}.ffn_gate_exps`, e, E, mi, hidden),
+          up: s.expert(`${p}.ffn_up_exps`, e, E, mi, hidden),
+          down: s.expert(`${p}.ffn_down_exps`, e, E, hidden, mi),
+        })),
+        shared: c.nSharedExperts > 0 ? ffn(s, p, "_shexp", hidden, mi * c.nSharedExperts) : undefined,
+      };
+    } else b.dense = ffn(s, p, "", hidden, c.intermediate);
+    blocks.push(b);
+  }
+  const tables = ropeTables(c.rope);
+  const scale = mlaScale(c);
+  let onRoute: ((layer: number, r: Route) => void) | undefined;
+
+  const block = (l: number, x: Float32Array, T: number, pos0: number, cache: KVCache) => {
+    const b = blocks[l];
+    const [cc, pc] = cache.layers[l];
+    mlaBlock(k, b.attn, c, tables, scale, x, T, pos0, cc, pc);
+    const h = new Float32Array(T * hidden);
+    k.rmsnorm(h, x, b.ffnNorm, T, hidden, c.rmsEps);
+    const f = new Float32Array(T * hidden);
+    if (b.moe) moeFfn(k, b.moe, c, h, T, f, onRoute && ((r) => onRoute?.(l, r)));
+    else if (b.dense) swigluFfn(k, b.dense, h, T, f);
+    addInto(x, f, T * hidden);
+  };
+
+  const inForward = (name: string) => {
+    const m = /^blk\.(\d+)\./.exec(name);
+    return !m || Number(m[1]) < c.nLayers;
+  };
+  const counts = countParams(s, { isRouted: (n) => /_exps/.test(n), fraction: c.topK / E }, inForward);
+  return {
+    ...modelBase(s, counts, notes),
+    config: c,
+    kernels: k,
+    newCache(ctx: number): KVCache {
+      const layers = blocks.map(() => [new Float32Array(ctx * R), new Float32Array(ctx * rope)]);
+      return { ctx, pos: 0, layers };
+    },
+    forward: (tokens, cache, allLogits = false) =>
+      runDecoder(k, dec, c.nLayers, hidden, c.rmsEps, block, tokens, cache, allLogits),
+    cacheBytesPerToken: () => c.nLayers * (R + rope) * 4,
+    /** Test and benchmark hook: observe every routing decision. */
+    setRouteObserver(fn?: (layer: number, r: Route) => void) {
+      onRoute = fn;
+    },
+  } as CausalLM;
+}
