@@ -1,30 +1,50 @@
 // Flag parsing shared by the verbs: node:util parseArgs plus typed number/list readers whose errors name
 // the flag. Every verb accepts --help.
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { usageError } from "../core/errors.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 export function parse<O extends Options>(argv: string[], options: O, usage: string) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean" } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw usageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""), `usage:\n${usage}`);
   }
 }
 
-export function num(v: string | boolean | undefined, flag: string, opts: { int?: boolean; min?: number } = {}): number | undefined {
+export function num(
+  v: string | boolean | undefined,
+  flag: string,
+  opts: { int?: boolean; min?: number } = {},
+): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min))
-    throw usageError(`--${flag} must be ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${v}"`);
+  if (
+    typeof v !== "string" ||
+    v.trim() === "" ||
+    !Number.isFinite(n) ||
+    (opts.int && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min)
+  )
+    throw usageError(
+      `--${flag} must be ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${v}"`,
+    );
   return n;
 }
 
 export function idList(v: string | undefined, flag: string): number[] | undefined {
   if (v === undefined) return undefined;
-  const parts = v.split(",").map((s) => s.trim()).filter(Boolean);
+  const parts = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const ids = parts.map((p) => Number(p));
   if (!parts.length || ids.some((n) => !Number.isInteger(n) || n < 0))
     throw usageError(`--${flag} must be comma-separated non-negative integers, got "${v}"`, `e.g. --${flag} 1,2,3`);

@@ -107,6 +107,12 @@ export function headDimOf(c: ModelConfig): number {
   return c.arch === "deepseek_v3" ? c.qkNopeDim + c.qkRopeDim : c.headDim;
 }
 
+/** Values cached per token across all layers: K and V for GQA; the latent plus the rotary key for MLA. */
+export function kvValuesPerToken(c: ModelConfig): number {
+  if (c.arch === "deepseek_v3") return c.nLayers * (c.kvLoraRank + c.qkRopeDim);
+  return c.nLayers * 2 * c.nKvHeads * c.headDim;
+}
+
 export function isMoeLayer(c: DeepseekV3Config, layer: number): boolean {
   return layer >= c.firstKDense && layer % c.moeLayerFreq === 0;
 }

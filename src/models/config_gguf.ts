@@ -114,7 +114,12 @@ export function parseGgufConfig(meta: Meta, where: string, vocabFromTokens?: num
     headDim,
     intermediate: num("feed_forward_length"),
     // convert_hf_to_gguf permutes llama's q/k rows so ggml's interleaved (NORM) rope applies; qwen2 stays NeoX.
-    rope: { theta: num("rope.freq_base", 10000), dim: num("rope.dimension_count", headDim), interleaved: arch === "llama", scaling },
+    rope: {
+      theta: num("rope.freq_base", 10000),
+      dim: num("rope.dimension_count", headDim),
+      interleaved: arch === "llama",
+      scaling,
+    },
     qkvBias: false, // set by load.ts from the presence of attn_q.bias
   };
   return cfg;

@@ -156,7 +156,12 @@ export function parseHfConfig(raw: unknown, where: string): ModelConfig {
       rmsEps: c.rms_norm_eps,
       maxPos: c.max_position_embeddings,
       tieEmbeddings: c.tie_word_embeddings,
-      rope: { theta: c.rope_theta, dim: c.qk_rope_head_dim, interleaved: true, scaling: scalingOf(c.rope_scaling, where) },
+      rope: {
+        theta: c.rope_theta,
+        dim: c.qk_rope_head_dim,
+        interleaved: true,
+        scaling: scalingOf(c.rope_scaling, where),
+      },
       bosId: c.bos_token_id ?? undefined,
       eosIds: idList(c.eos_token_id),
       qLoraRank: c.q_lora_rank ?? null,

@@ -6,14 +6,14 @@
 import { alignedBytes } from "../core/tensor.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { asWeight, decodeRow, rowRange, type Weight } from "../kernels/weight.js";
-import { type DeepseekV3Config, isMoeLayer } from "./config.js";
-import { addInto, type DecoderWeights, runDecoder } from "./layers/decoder.js";
+import { type DeepseekV3Config, isMoeLayer, kvValuesPerToken } from "./config.js";
+import { addInto, type DecoderWeights, runDecoder, type Seg } from "./layers/decoder.js";
 import { type FfnWeights, swigluFfn } from "./layers/ffn.js";
 import { type MlaWeights, mlaBlock, mlaScale } from "./layers/mla.js";
 import { type MoeWeights, moeFfn, type Route } from "./layers/moe.js";
 import { ropeTables } from "./layers/rope.js";
-import type { CausalLM, KVCache } from "./model.js";
-import { countParams, modelBase } from "./stats.js";
+import type { BatchItem, CausalLM, KVCache } from "./model.js";
+import { countFor, modelBase } from "./stats.js";
 import type { WeightStore } from "./store.js";
 
 interface Block {
@@ -106,34 +106,29 @@ export function buildDeepseekV3(c: DeepseekV3Config, s: WeightStore, k: Kernels,
   const scale = mlaScale(c);
   let onRoute: ((layer: number, r: Route) => void) | undefined;
 
-  const block = (l: number, x: Float32Array, T: number, pos0: number, cache: KVCache) => {
+  const block = (l: number, x: Float32Array, N: number, segs: Seg[]) => {
     const b = blocks[l];
-    const [cc, pc] = cache.layers[l];
-    mlaBlock(k, b.attn, c, tables, scale, x, T, pos0, cc, pc);
-    const h = new Float32Array(T * hidden);
-    k.rmsnorm(h, x, b.ffnNorm, T, hidden, c.rmsEps);
-    const f = new Float32Array(T * hidden);
-    if (b.moe) moeFfn(k, b.moe, c, h, T, f, onRoute && ((r) => onRoute?.(l, r)));
-    else if (b.dense) swigluFfn(k, b.dense, h, T, f);
-    addInto(x, f, T * hidden);
+    mlaBlock(k, b.attn, c, tables, scale, x, N, segs, l);
+    const h = new Float32Array(N * hidden);
+    k.rmsnorm(h, x, b.ffnNorm, N, hidden, c.rmsEps);
+    const f = new Float32Array(N * hidden);
+    if (b.moe) moeFfn(k, b.moe, c, h, N, f, onRoute && ((r) => onRoute?.(l, r)));
+    else if (b.dense) swigluFfn(k, b.dense, h, N, f);
+    addInto(x, f, N * hidden);
   };
+  const run = (items: BatchItem[]) => runDecoder(k, dec, c.nLayers, hidden, c.rmsEps, block, items);
 
-  const inForward = (name: string) => {
-    const m = /^blk\.(\d+)\./.exec(name);
-    return !m || Number(m[1]) < c.nLayers;
-  };
-  const counts = countParams(s, { isRouted: (n) => /_exps/.test(n), fraction: c.topK / E }, inForward);
   return {
-    ...modelBase(s, counts, notes),
+    ...modelBase(s, countFor(c, s), notes),
     config: c,
     kernels: k,
     newCache(ctx: number): KVCache {
       const layers = blocks.map(() => [new Float32Array(ctx * R), new Float32Array(ctx * rope)]);
       return { ctx, pos: 0, layers };
     },
-    forward: (tokens, cache, allLogits = false) =>
-      runDecoder(k, dec, c.nLayers, hidden, c.rmsEps, block, tokens, cache, allLogits),
-    cacheBytesPerToken: () => c.nLayers * (R + rope) * 4,
+    forward: (tokens, cache, allLogits = false) => run([{ tokens, cache, allLogits }])[0],
+    forwardBatch: run,
+    cacheBytesPerToken: () => kvValuesPerToken(c) * 4,
     /** Test and benchmark hook: observe every routing decision. */
     setRouteObserver(fn?: (layer: number, r: Route) => void) {
       onRoute = fn;

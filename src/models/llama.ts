@@ -3,13 +3,13 @@
 // config says (qkvBias) and the checkpoint carries; RoPE pairing follows the weights' layout (see load.ts).
 
 import type { Kernels } from "../kernels/kernels.js";
-import type { DenseConfig } from "./config.js";
-import { addInto, type DecoderWeights, runDecoder } from "./layers/decoder.js";
+import { type DenseConfig, kvValuesPerToken } from "./config.js";
+import { addInto, type DecoderWeights, runDecoder, type Seg } from "./layers/decoder.js";
 import { type FfnWeights, swigluFfn } from "./layers/ffn.js";
 import { type GqaDims, type GqaWeights, gqaBlock } from "./layers/gqa.js";
 import { ropeTables } from "./layers/rope.js";
-import type { CausalLM, KVCache } from "./model.js";
-import { countParams, type ModelBase, modelBase } from "./stats.js";
+import type { BatchItem, CausalLM, KVCache } from "./model.js";
+import { countFor, type ModelBase, modelBase } from "./stats.js";
 import type { WeightStore } from "./store.js";
 
 interface Block {
@@ -49,18 +49,18 @@ export function buildLlama(cfg: DenseConfig, s: WeightStore, k: Kernels, notes: 
   }
   const dims: GqaDims = { hidden, nHeads, nKv, hd, eps: cfg.rmsEps, rope: cfg.rope, tables: ropeTables(cfg.rope) };
 
-  const block = (l: number, x: Float32Array, T: number, pos0: number, cache: KVCache) => {
+  const block = (l: number, x: Float32Array, N: number, segs: Seg[]) => {
     const b = blocks[l];
-    const [kc, vc] = cache.layers[l];
-    gqaBlock(k, b.attn, dims, x, T, pos0, kc, vc);
-    const h = new Float32Array(T * hidden);
-    k.rmsnorm(h, x, b.ffnNorm, T, hidden, cfg.rmsEps);
-    const f = new Float32Array(T * hidden);
-    swigluFfn(k, b.ffn, h, T, f);
-    addInto(x, f, T * hidden);
+    gqaBlock(k, b.attn, dims, x, N, segs, l);
+    const h = new Float32Array(N * hidden);
+    k.rmsnorm(h, x, b.ffnNorm, N, hidden, cfg.rmsEps);
+    const f = new Float32Array(N * hidden);
+    swigluFfn(k, b.ffn, h, N, f);
+    addInto(x, f, N * hidden);
   };
+  const run = (items: BatchItem[]) => runDecoder(k, dec, cfg.nLayers, hidden, cfg.rmsEps, block, items);
 
-  const base: ModelBase = modelBase(s, countParams(s), notes);
+  const base: ModelBase = modelBase(s, countFor(cfg, s), notes);
   return {
     ...base,
     config: cfg,
@@ -69,8 +69,8 @@ export function buildLlama(cfg: DenseConfig, s: WeightStore, k: Kernels, notes: 
       const layers = blocks.map(() => [new Float32Array(ctx * nKv * hd), new Float32Array(ctx * nKv * hd)]);
       return { ctx, pos: 0, layers };
     },
-    forward: (tokens, cache, allLogits = false) =>
-      runDecoder(k, dec, cfg.nLayers, hidden, cfg.rmsEps, block, tokens, cache, allLogits),
-    cacheBytesPerToken: () => cfg.nLayers * 2 * nKv * hd * 4,
+    forward: (tokens, cache, allLogits = false) => run([{ tokens, cache, allLogits }])[0],
+    forwardBatch: run,
+    cacheBytesPerToken: () => kvValuesPerToken(cfg) * 4,
   };
 }

@@ -32,7 +32,11 @@ export interface Checkpoint {
 /** Opens a checkpoint and reads its tables (config, tensor headers) without reading any weights. */
 export function openCheckpoint(path: string): Checkpoint {
   if (!existsSync(path))
-    throw new R1Error("not_found", `${path}: no such file or folder`, "pass a Hugging Face checkpoint folder or a .gguf file");
+    throw new R1Error(
+      "not_found",
+      `${path}: no such file or folder`,
+      "pass a Hugging Face checkpoint folder or a .gguf file",
+    );
   const notes: string[] = [];
   if (statSync(path).isDirectory()) {
     const config = readHfConfig(path);

@@ -13,6 +13,12 @@ export interface KVCache {
   readonly layers: Float32Array[][];
 }
 
+export interface BatchItem {
+  tokens: ArrayLike<number>;
+  cache: KVCache;
+  allLogits?: boolean;
+}
+
 export interface ParamCounts {
   total: number;
   /** Parameters read per token: all of a dense model; shared + top-k routed experts of a MoE. */
@@ -28,6 +34,11 @@ export interface CausalLM {
    * else [1, vocab] for the last token only.
    */
   forward(tokens: ArrayLike<number>, cache: KVCache, allLogits?: boolean): Float32Array;
+  /**
+   * Several sequences in one call (continuous batching): every matrix is read once for all their tokens;
+   * attention runs per sequence on its own cache. Returns per sequence what forward() would.
+   */
+  forwardBatch(seqs: BatchItem[]): Float32Array[];
   /** KV-cache bytes per token in this engine's f32 cache (all layers). */
   cacheBytesPerToken(): number;
   params(): ParamCounts;

@@ -1,6 +1,7 @@
 // Parameter and byte counts from the tensor table (no weights read): what `r1 info` and the benchmarks report.
 
 import { numel } from "../core/tensor.js";
+import type { ModelConfig } from "./config.js";
 import type { ParamCounts } from "./model.js";
 import type { WeightStore } from "./store.js";
 
@@ -45,4 +46,14 @@ export function countParams(s: WeightStore, routing?: Routing, inForward?: (cano
 
 export function modelBase(_s: WeightStore, c: Counts, notes: string[] = []): ModelBase {
   return { params: () => c.params, weightBytes: () => c.bytes, dtypes: () => c.dtypes, notes };
+}
+
+/** Counts for a config's forward pass: routed experts weighted by topK/nRouted, MTP layers left out. */
+export function countFor(cfg: ModelConfig, s: WeightStore): Counts {
+  if (cfg.arch !== "deepseek_v3") return countParams(s);
+  const inForward = (name: string) => {
+    const m = /^blk\.(\d+)\./.exec(name);
+    return !m || Number(m[1]) < cfg.nLayers;
+  };
+  return countParams(s, { isRouted: (n) => /_exps/.test(n), fraction: cfg.topK / cfg.nRoutedExperts }, inForward);
 }

@@ -35,7 +35,13 @@ export class WeightStore {
 
   tensor(name: string, shape?: number[]): Tensor {
     const file = this.names.get(name);
-    if (!file) throw formatError(this.where, name, "tensor missing from the checkpoint", "the checkpoint is incomplete or not the architecture its config names");
+    if (!file)
+      throw formatError(
+        this.where,
+        name,
+        "tensor missing from the checkpoint",
+        "the checkpoint is incomplete or not the architecture its config names",
+      );
     let t = this.loaded.get(name);
     if (!t) {
       t = this.source.load(file);
@@ -57,7 +63,12 @@ export class WeightStore {
       return asWeight(t, s);
     }
     if (t.dtype === "f8_e4m3")
-      throw formatError(this.where, name, "FP8 weight without its weight_scale_inv", "the checkpoint is missing the block scales");
+      throw formatError(
+        this.where,
+        name,
+        "FP8 weight without its weight_scale_inv",
+        "the checkpoint is missing the block scales",
+      );
     return asWeight(t);
   }
 
@@ -79,7 +90,8 @@ export class WeightStore {
   /** A small tensor (norm gain, bias) decoded to f32 once. */
   vector(name: string, n: number): Float32Array {
     const t = this.tensor(name);
-    if (numel(t.shape) !== n) throw configError(this.where, name, `has ${numel(t.shape)} values, the config implies ${n}`);
+    if (numel(t.shape) !== n)
+      throw configError(this.where, name, `has ${numel(t.shape)} values, the config implies ${n}`);
     const out = new Float32Array(n);
     decodeRow(asWeight({ ...t, shape: [n] }), 0, out);
     return out;

@@ -4,8 +4,8 @@
 import { headDimOf, kvValuesPerToken } from "../../models/config.js";
 import { openCheckpoint } from "../../models/load.js";
 import { countFor } from "../../models/stats.js";
-import type { Command } from "../command.js";
 import { parse, required } from "../args.js";
+import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
 const usage = `r1 info --model PATH [--json] [--no-pull]`;
@@ -15,8 +15,14 @@ export const command: Command = {
   summary: "describe a checkpoint: architecture, parameters, dtypes, KV-cache size",
   usage,
   async run(argv) {
-    const { values: v } = parse(argv, { model: { type: "string" }, json: { type: "boolean" }, "no-pull": { type: "boolean" } }, usage);
-    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), { pull: !v["no-pull"] });
+    const { values: v } = parse(
+      argv,
+      { model: { type: "string" }, json: { type: "boolean" }, "no-pull": { type: "boolean" } },
+      usage,
+    );
+    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), {
+      pull: !v["no-pull"],
+    });
     const ckpt = openCheckpoint(path);
     const c = ckpt.config;
     const counts = countFor(c, ckpt.store);
@@ -40,7 +46,8 @@ export const command: Command = {
         values_per_token: kvValues,
         bytes_per_token: kvValues * 4,
         dtype: "f32",
-        layout: c.arch === "deepseek_v3" ? "MLA latent (kv_lora_rank + qk_rope_head_dim per layer)" : "K and V per KV head",
+        layout:
+          c.arch === "deepseek_v3" ? "MLA latent (kv_lora_rank + qk_rope_head_dim per layer)" : "K and V per KV head",
       },
       ...(c.arch === "deepseek_v3"
         ? {
@@ -68,7 +75,9 @@ export const command: Command = {
       `${path} (${ckpt.format})`,
       `architecture   ${c.arch}, ${c.nLayers} layers, hidden ${c.hidden}, ${c.nHeads} heads`,
       `parameters     ${fmt(counts.params.total)} total, ${fmt(counts.params.active)} active per token`,
-      `weights        ${(counts.bytes.total / 2 ** 20).toFixed(1)} MiB (${Object.entries(counts.dtypes).map(([d, n]) => `${n} ${d}`).join(", ")})`,
+      `weights        ${(counts.bytes.total / 2 ** 20).toFixed(1)} MiB (${Object.entries(counts.dtypes)
+        .map(([d, n]) => `${n} ${d}`)
+        .join(", ")})`,
       `KV cache       ${kvValues * 4} bytes per token (f32, ${out.kv_cache.layout})`,
       ...ckpt.notes.map((n) => `note           ${n}`),
     ];

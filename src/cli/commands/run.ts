@@ -7,8 +7,8 @@ import { chatPrompt, loadEngine } from "../../generate/engine.js";
 import { type GenResult, generate, type TokenLogprob } from "../../generate/generate.js";
 import { contextSize } from "../../generate/kv_cache.js";
 import { ReasoningSplitter, splitReasoning } from "../../generate/reasoning.js";
-import type { Command } from "../command.js";
 import { idList, num, parse, required } from "../args.js";
+import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
 const usage = `r1 run --model PATH --prompt TEXT [flags]
@@ -56,9 +56,12 @@ export const command: Command = {
       usage,
     );
     const ids = idList(v["prompt-ids"] as string | undefined, "prompt-ids");
-    if (ids === undefined && v.prompt === undefined) throw usageError("give --prompt TEXT or --prompt-ids IDS", `usage:\n${usage}`);
+    if (ids === undefined && v.prompt === undefined)
+      throw usageError("give --prompt TEXT or --prompt-ids IDS", `usage:\n${usage}`);
     if (ids !== undefined && v.prompt !== undefined) throw usageError("give either --prompt or --prompt-ids, not both");
-    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), { pull: !v["no-pull"] });
+    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), {
+      pull: !v["no-pull"],
+    });
     const engine = loadEngine(path);
     const json = Boolean(v.json);
     if (!json) process.stderr.write(`loaded ${engine.name} in ${(engine.loadMs / 1000).toFixed(2)} s\n`);
@@ -82,7 +85,8 @@ export const command: Command = {
     const ctx = contextSize(engine.model, num(v["ctx-size"] as string | undefined, "ctx-size", { int: true, min: 1 }));
     const gen = generate(engine.model, engine.tokenizer, prompt, {
       maxTokens,
-      temperature: num(v.temperature as string | undefined, "temperature", { min: 0 }) ?? engine.generation.temperature ?? 0.6,
+      temperature:
+        num(v.temperature as string | undefined, "temperature", { min: 0 }) ?? engine.generation.temperature ?? 0.6,
       topP: num(v["top-p"] as string | undefined, "top-p") ?? engine.generation.topP,
       topK: num(v["top-k"] as string | undefined, "top-k", { int: true, min: 0 }) ?? engine.generation.topK,
       minP: num(v["min-p"] as string | undefined, "min-p"),

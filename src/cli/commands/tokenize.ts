@@ -1,9 +1,9 @@
 // r1 tokenize: text -> token ids with the model's tokenizer. Special tokens (BOS) only with --add-special.
 
-import { openCheckpoint } from "../../models/load.js";
 import { loadTokenizer } from "../../generate/engine.js";
-import type { Command } from "../command.js";
+import { openCheckpoint } from "../../models/load.js";
 import { parse, required } from "../args.js";
+import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
 const usage = `r1 tokenize --model PATH --text TEXT [--add-special] [--json] [--no-pull]`;
@@ -15,10 +15,18 @@ export const command: Command = {
   async run(argv) {
     const { values: v } = parse(
       argv,
-      { model: { type: "string" }, text: { type: "string" }, "add-special": { type: "boolean" }, json: { type: "boolean" }, "no-pull": { type: "boolean" } },
+      {
+        model: { type: "string" },
+        text: { type: "string" },
+        "add-special": { type: "boolean" },
+        json: { type: "boolean" },
+        "no-pull": { type: "boolean" },
+      },
       usage,
     );
-    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), { pull: !v["no-pull"] });
+    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), {
+      pull: !v["no-pull"],
+    });
     const text = required(v.text as string | undefined, "text", usage);
     const ckpt = openCheckpoint(path);
     const tok = loadTokenizer(ckpt);

@@ -3,8 +3,8 @@
 import type { Kernels } from "../../kernels/kernels.js";
 import type { Weight } from "../../kernels/weight.js";
 import type { RopeConfig } from "../config.js";
-import { addBias, addInto } from "./decoder.js";
-import { ropeAngles, type RopeTables } from "./rope.js";
+import { addBias, addInto, type Seg } from "./decoder.js";
+import { type RopeTables, ropeAngles } from "./rope.js";
 
 export interface GqaWeights {
   norm: Float32Array; // [hidden]
@@ -27,38 +27,46 @@ export interface GqaDims {
   tables: RopeTables;
 }
 
-/** kCache/vCache: [ctx, nKv*hd]. Writes the new keys/values at pos0.. then attends. */
+/** Computes q/k/v for all N rows, writes each segment's keys/values into its cache, attends per segment. */
 export function gqaBlock(
   k: Kernels,
   w: GqaWeights,
   d: GqaDims,
   x: Float32Array,
-  T: number,
-  pos0: number,
-  kCache: Float32Array,
-  vCache: Float32Array,
+  N: number,
+  segs: Seg[],
+  layer: number,
 ): void {
   const { hidden, nHeads, nKv, hd } = d;
-  const h = new Float32Array(T * hidden);
-  k.rmsnorm(h, x, w.norm, T, hidden, d.eps);
-  const q = new Float32Array(T * nHeads * hd); // [T, nHeads, hd]
-  const kk = kCache.subarray(pos0 * nKv * hd, (pos0 + T) * nKv * hd); // [T, nKv, hd], written in place
-  const vv = vCache.subarray(pos0 * nKv * hd, (pos0 + T) * nKv * hd);
-  k.matmul(q, h, w.q, T);
-  k.matmul(kk, h, w.k, T);
-  k.matmul(vv, h, w.v, T);
-  if (w.qBias) addBias(q, w.qBias, T);
-  if (w.kBias) addBias(kk, w.kBias, T);
-  if (w.vBias) addBias(vv, w.vBias, T);
+  const kvw = nKv * hd;
+  const h = new Float32Array(N * hidden);
+  k.rmsnorm(h, x, w.norm, N, hidden, d.eps);
+  const q = new Float32Array(N * nHeads * hd); // [N, nHeads, hd]
+  const kk = new Float32Array(N * kvw); // [N, nKv, hd]
+  const vv = new Float32Array(N * kvw);
+  k.matmul(q, h, w.q, N);
+  k.matmul(kk, h, w.k, N);
+  k.matmul(vv, h, w.v, N);
+  if (w.qBias) addBias(q, w.qBias, N);
+  if (w.kBias) addBias(kk, w.kBias, N);
+  if (w.vBias) addBias(vv, w.vBias, N);
   const half = d.rope.dim / 2;
-  const cos = new Float32Array(T * half);
-  const sin = new Float32Array(T * half);
-  ropeAngles(d.tables, pos0, T, cos, sin);
-  k.rope(q, T, nHeads, hd, 0, d.rope.dim, cos, sin, d.rope.interleaved);
-  k.rope(kk, T, nKv, hd, 0, d.rope.dim, cos, sin, d.rope.interleaved);
-  const att = new Float32Array(T * nHeads * hd);
-  k.attention(att, q, kCache, vCache, T, pos0, nHeads, nKv, hd, 1 / Math.sqrt(hd));
-  const o = new Float32Array(T * hidden);
-  k.matmul(o, att, w.o, T);
-  addInto(x, o, T * hidden);
+  const att = new Float32Array(N * nHeads * hd);
+  for (const s of segs) {
+    const [kCache, vCache] = s.cache.layers[layer];
+    const cos = new Float32Array(s.T * half);
+    const sin = new Float32Array(s.T * half);
+    ropeAngles(d.tables, s.pos0, s.T, cos, sin);
+    const qs = q.subarray(s.start * nHeads * hd, (s.start + s.T) * nHeads * hd);
+    const ks = kCache.subarray(s.pos0 * kvw, (s.pos0 + s.T) * kvw);
+    ks.set(kk.subarray(s.start * kvw, (s.start + s.T) * kvw));
+    vCache.set(vv.subarray(s.start * kvw, (s.start + s.T) * kvw), s.pos0 * kvw);
+    k.rope(qs, s.T, nHeads, hd, 0, d.rope.dim, cos, sin, d.rope.interleaved);
+    k.rope(ks, s.T, nKv, hd, 0, d.rope.dim, cos, sin, d.rope.interleaved);
+    const as = att.subarray(s.start * nHeads * hd, (s.start + s.T) * nHeads * hd);
+    k.attention(as, qs, kCache, vCache, s.T, s.pos0, nHeads, nKv, hd, 1 / Math.sqrt(hd));
+  }
+  const o = new Float32Array(N * hidden);
+  k.matmul(o, att, w.o, N);
+  addInto(x, o, N * hidden);
 }

@@ -6,8 +6,8 @@
 import type { Kernels } from "../../kernels/kernels.js";
 import type { Weight } from "../../kernels/weight.js";
 import type { DeepseekV3Config } from "../config.js";
-import { addInto } from "./decoder.js";
-import { ropeAngles, type RopeTables, yarnMscale } from "./rope.js";
+import { addInto, type Seg } from "./decoder.js";
+import { type RopeTables, ropeAngles, yarnMscale } from "./rope.js";
 
 export interface MlaWeights {
   norm: Float32Array; // [hidden]
@@ -34,7 +34,17 @@ export function mlaScale(c: DeepseekV3Config): number {
 }
 
 /** Copies head h of x [T, H, stride] (dims [off, off+n)) into dst [T, n], or back when `back`. */
-function headSlice(x: Float32Array, dst: Float32Array, T: number, H: number, stride: number, h: number, off: number, n: number, back = false): void {
+function headSlice(
+  x: Float32Array,
+  dst: Float32Array,
+  T: number,
+  H: number,
+  stride: number,
+  h: number,
+  off: number,
+  n: number,
+  back = false,
+): void {
   for (let t = 0; t < T; t++) {
     const xo = (t * H + h) * stride + off;
     if (back) x.set(dst.subarray(t * n, (t + 1) * n), xo);
@@ -42,7 +52,10 @@ function headSlice(x: Float32Array, dst: Float32Array, T: number, H: number, str
   }
 }
 
-/** cCache [ctx, kvLora], peCache [ctx, rope]. Updates x [T, hidden] in place. */
+/**
+ * Updates x [N, hidden] in place. Each segment's cache layer holds cCache [ctx, kvLora] and peCache [ctx, rope];
+ * projections run on all N rows at once, caching and attention per segment.
+ */
 export function mlaBlock(
   k: Kernels,
   w: MlaWeights,
@@ -50,64 +63,92 @@ export function mlaBlock(
   tables: RopeTables,
   scale: number,
   x: Float32Array,
-  T: number,
-  pos0: number,
-  cCache: Float32Array,
-  peCache: Float32Array,
+  N: number,
+  segs: Seg[],
+  layer: number,
 ): void {
   const { hidden, nHeads: H, kvLoraRank: R, qkNopeDim: nope, qkRopeDim: rope, vHeadDim: V } = c;
   const qk = nope + rope;
-  const h = new Float32Array(T * hidden);
-  k.rmsnorm(h, x, w.norm, T, hidden, c.rmsEps);
+  const h = new Float32Array(N * hidden);
+  k.rmsnorm(h, x, w.norm, N, hidden, c.rmsEps);
 
-  const q = new Float32Array(T * H * qk); // [T, H, nope | rope]
+  const q = new Float32Array(N * H * qk); // [N, H, nope | rope]
   if (w.qA && w.qB && w.qANorm) {
-    const qa = new Float32Array(T * w.qA.rows);
-    k.matmul(qa, h, w.qA, T);
-    k.rmsnorm(qa, qa, w.qANorm, T, w.qA.rows, c.rmsEps);
-    k.matmul(q, qa, w.qB, T);
-  } else if (w.q) k.matmul(q, h, w.q, T);
+    const qa = new Float32Array(N * w.qA.rows);
+    k.matmul(qa, h, w.qA, N);
+    k.rmsnorm(qa, qa, w.qANorm, N, w.qA.rows, c.rmsEps);
+    k.matmul(q, qa, w.qB, N);
+  } else if (w.q) k.matmul(q, h, w.q, N);
 
-  const kv = new Float32Array(T * (R + rope)); // [T, latent | rope key]
-  k.matmul(kv, h, w.kvA, T);
-  for (let t = 0; t < T; t++) {
-    const row = kv.subarray(t * (R + rope), (t + 1) * (R + rope));
-    k.rmsnorm(cCache.subarray((pos0 + t) * R, (pos0 + t + 1) * R), row.subarray(0, R), w.kvANorm, 1, R, c.rmsEps);
-    peCache.set(row.subarray(R), (pos0 + t) * rope);
-  }
+  const kv = new Float32Array(N * (R + rope)); // [N, latent | rope key]
+  k.matmul(kv, h, w.kvA, N);
 
+  // Absorb W_UK into the query: qLat [N, H, R]; qPe [N, H, rope] (after RoPE, per segment positions).
   const half = rope / 2;
-  const cos = new Float32Array(T * half);
-  const sin = new Float32Array(T * half);
-  ropeAngles(tables, pos0, T, cos, sin);
-  k.rope(q, T, H, qk, nope, rope, cos, sin, c.rope.interleaved);
-  k.rope(peCache.subarray(pos0 * rope, (pos0 + T) * rope), T, 1, rope, 0, rope, cos, sin, c.rope.interleaved);
-
-  // Absorb W_UK into the query: qLat [T, H, R]; qPe [T, H, rope].
-  const qLat = new Float32Array(T * H * R);
-  const qPe = new Float32Array(T * H * rope);
-  const qn = new Float32Array(T * nope);
-  const ql = new Float32Array(T * R);
-  const qp = new Float32Array(T * rope);
+  const qLat = new Float32Array(N * H * R);
+  const qPe = new Float32Array(N * H * rope);
+  const oLat = new Float32Array(N * H * R);
+  for (const s of segs) {
+    const [cCache, peCache] = s.cache.layers[layer];
+    for (let t = 0; t < s.T; t++) {
+      const row = kv.subarray((s.start + t) * (R + rope), (s.start + t + 1) * (R + rope));
+      const p = s.pos0 + t;
+      k.rmsnorm(cCache.subarray(p * R, (p + 1) * R), row.subarray(0, R), w.kvANorm, 1, R, c.rmsEps);
+      peCache.set(row.subarray(R), p * rope);
+    }
+    const cos = new Float32Array(s.T * half);
+    const sin = new Float32Array(s.T * half);
+    ropeAngles(tables, s.pos0, s.T, cos, sin);
+    k.rope(
+      q.subarray(s.start * H * qk, (s.start + s.T) * H * qk),
+      s.T,
+      H,
+      qk,
+      nope,
+      rope,
+      cos,
+      sin,
+      c.rope.interleaved,
+    );
+    k.rope(peCache.subarray(s.pos0 * rope, (s.pos0 + s.T) * rope), s.T, 1, rope, 0, rope, cos, sin, c.rope.interleaved);
+  }
+  const qn = new Float32Array(N * nope);
+  const ql = new Float32Array(N * R);
+  const qp = new Float32Array(N * rope);
   for (let hh = 0; hh < H; hh++) {
-    headSlice(q, qn, T, H, qk, hh, 0, nope);
-    k.matmul(ql, qn, w.wUK[hh], T);
-    headSlice(qLat, ql, T, H, R, hh, 0, R, true);
-    headSlice(q, qp, T, H, qk, hh, nope, rope);
-    headSlice(qPe, qp, T, H, rope, hh, 0, rope, true);
+    headSlice(q, qn, N, H, qk, hh, 0, nope);
+    k.matmul(ql, qn, w.wUK[hh], N);
+    headSlice(qLat, ql, N, H, R, hh, 0, R, true);
+    headSlice(q, qp, N, H, qk, hh, nope, rope);
+    headSlice(qPe, qp, N, H, rope, hh, 0, rope, true);
+  }
+  for (const s of segs) {
+    const [cCache, peCache] = s.cache.layers[layer];
+    const a = s.start * H;
+    const b = (s.start + s.T) * H;
+    k.mlaAttention(
+      oLat.subarray(a * R, b * R),
+      qLat.subarray(a * R, b * R),
+      qPe.subarray(a * rope, b * rope),
+      cCache,
+      peCache,
+      s.T,
+      s.pos0,
+      H,
+      R,
+      rope,
+      scale,
+    );
   }
 
-  const oLat = new Float32Array(T * H * R);
-  k.mlaAttention(oLat, qLat, qPe, cCache, peCache, T, pos0, H, R, rope, scale);
-
-  const att = new Float32Array(T * H * V); // [T, H, v]
-  const ov = new Float32Array(T * V);
+  const att = new Float32Array(N * H * V); // [N, H, v]
+  const ov = new Float32Array(N * V);
   for (let hh = 0; hh < H; hh++) {
-    headSlice(oLat, ql, T, H, R, hh, 0, R);
-    k.matmul(ov, ql, w.wUV[hh], T);
-    headSlice(att, ov, T, H, V, hh, 0, V, true);
+    headSlice(oLat, ql, N, H, R, hh, 0, R);
+    k.matmul(ov, ql, w.wUV[hh], N);
+    headSlice(att, ov, N, H, V, hh, 0, V, true);
   }
-  const o = new Float32Array(T * hidden);
-  k.matmul(o, att, w.o, T);
-  addInto(x, o, T * hidden);
+  const o = new Float32Array(N * hidden);
+  k.matmul(o, att, w.o, N);
+  addInto(x, o, N * hidden);
 }

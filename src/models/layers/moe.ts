@@ -90,7 +90,9 @@ export function moeFfn(
     if (list.length === 0) continue;
     const n = list.length;
     const xin = new Float32Array(n * hidden);
-    list.forEach(({ t }, i) => xin.set(h.subarray(t * hidden, (t + 1) * hidden), i * hidden));
+    list.forEach(({ t }, i) => {
+      xin.set(h.subarray(t * hidden, (t + 1) * hidden), i * hidden);
+    });
     const y = new Float32Array(n * hidden);
     swigluFfn(k, w.experts[e], xin, n, y);
     list.forEach(({ t, w: gw }, i) => {

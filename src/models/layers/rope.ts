@@ -25,7 +25,8 @@ export function ropeTables(rope: RopeConfig): RopeTables {
   } else if (s?.type === "yarn") {
     // Dims rotating fewer than beta_slow times over the original context are interpolated (divided by factor),
     // dims rotating more than beta_fast times are kept, with a linear ramp between.
-    const corr = (rot: number) => (rope.dim * Math.log(s.originalMaxPos / (rot * 2 * Math.PI))) / (2 * Math.log(rope.theta));
+    const corr = (rot: number) =>
+      (rope.dim * Math.log(s.originalMaxPos / (rot * 2 * Math.PI))) / (2 * Math.log(rope.theta));
     const low = Math.max(Math.floor(corr(s.betaFast)), 0);
     let high = Math.min(Math.ceil(corr(s.betaSlow)), rope.dim - 1);
     if (high === low) high += 0.001;
