@@ -337,7 +337,7 @@ function parse(fd: number, file: string, strict: boolean): GGUFFile {
       const info = entry(name);
       return { ...info, shape: info.shape.slice() };
     },
-    load: (name) => readTensor(fd, entry(name)),
+    load: (name, alloc) => readTensor(fd, entry(name), alloc),
     close: () => {
       if (!closed) fs.closeSync(fd);
       closed = true;

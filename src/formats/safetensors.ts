@@ -143,9 +143,9 @@ function makeSource(
       const { info } = entry(name);
       return { ...info, shape: info.shape.slice() };
     },
-    load: (name) => {
+    load: (name, alloc) => {
       const { info, fd } = entry(name);
-      return readTensor(fd, info);
+      return readTensor(fd, info, alloc);
     },
     close: () => {
       closed = true;

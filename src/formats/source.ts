@@ -21,12 +21,16 @@ export interface TensorInfo {
 /** GGUF metadata values; safetensors metadata is the string-only subset. */
 export type MetadataValue = number | bigint | boolean | string | MetadataValue[];
 
+/** Returns a writable, 8-byte-aligned buffer of exactly `size` bytes for a tensor's storage. */
+export type Allocator = (size: number) => Uint8Array;
+
 export interface TensorSource {
   readonly files: string[];
   names(): string[];
   info(name: string): TensorInfo;
   has(name: string): boolean;
-  load(name: string): Tensor;
+  /** Reads one tensor; `alloc` supplies the destination (a kernel backend's memory), else an aligned buffer. */
+  load(name: string, alloc?: Allocator): Tensor;
   metadata?: Record<string, MetadataValue>;
   close(): void;
 }
@@ -51,8 +55,8 @@ export function readFully(fd: number, buf: Uint8Array, position: number, file: s
 }
 
 /** One tensor, read straight into its final aligned buffer: a single positioned read, no intermediate copy. */
-export function readTensor(fd: number, info: TensorInfo): Tensor {
-  const bytes = alignedBytes(info.size);
+export function readTensor(fd: number, info: TensorInfo, alloc?: Allocator): Tensor {
+  const bytes = alloc ? alloc(info.size) : alignedBytes(info.size);
   readFully(fd, bytes, info.offset, info.file, info.name);
   return { dtype: info.dtype, shape: info.shape.slice(), bytes };
 }

@@ -6,6 +6,11 @@ import type { Weight } from "./weight.js";
 
 export interface Kernels {
   readonly name: string;
+  /**
+   * Where weights should live for this backend (e.g. a WASM memory arena): the loader reads each tensor
+   * straight into the buffer returned, so weights are never copied after the read. Absent: plain buffers.
+   */
+  alloc?(bytes: number): Uint8Array;
   /** out[T, w.rows] = x[T, w.cols] · Wᵀ (a Linear layer without bias). */
   matmul(out: Float32Array, x: Float32Array, w: Weight, T: number): void;
   /** out[T, dim] = x / sqrt(mean(x²) + eps) * g. out may alias x. */

@@ -89,7 +89,9 @@ export interface LoadOptions {
 /** Loads every weight the forward pass needs (each read once from disk into its kernel buffer). */
 export function loadModel(path: string, opts: LoadOptions = {}): { ckpt: Checkpoint; model: CausalLM } {
   const ckpt = openCheckpoint(path);
-  const model = buildModel(ckpt.config, ckpt.store, opts.kernels ?? refKernels, ckpt.notes);
+  const kernels = opts.kernels ?? refKernels;
+  if (kernels.alloc) ckpt.store.alloc = kernels.alloc.bind(kernels);
+  const model = buildModel(ckpt.config, ckpt.store, kernels, ckpt.notes);
   return { ckpt, model };
 }
 

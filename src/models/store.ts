@@ -4,13 +4,16 @@
 
 import { configError, formatError } from "../core/errors.js";
 import { numel, outerSlice, type Tensor } from "../core/tensor.js";
-import type { TensorInfo, TensorSource } from "../formats/source.js";
+import type { Allocator, TensorInfo, TensorSource } from "../formats/source.js";
 import { asWeight, decodeRow, type Weight } from "../kernels/weight.js";
 
 export class WeightStore {
   private readonly loaded = new Map<string, Tensor>();
   /** Canonical names handed out so far: load.ts reports the ones never used. */
   readonly used = new Set<string>();
+
+  /** Destination of tensor reads: set by load.ts from the kernel backend before any weight is read. */
+  alloc?: Allocator;
 
   constructor(
     private readonly source: TensorSource,
@@ -44,7 +47,7 @@ export class WeightStore {
       );
     let t = this.loaded.get(name);
     if (!t) {
-      t = this.source.load(file);
+      t = this.source.load(file, this.alloc);
       this.loaded.set(name, t);
     }
     this.used.add(name);
