@@ -55,3 +55,9 @@ export function required<T>(v: T | undefined, flag: string, usage: string): T {
   if (v === undefined || v === "") throw usageError(`--${flag} is required`, `usage:\n${usage}`);
   return v;
 }
+
+/** The model reference: --model, or the first positional (`r1 run org/repo --prompt ...`, as with ollama run). */
+export function modelRef(values: Record<string, unknown>, positionals: string[], usage: string): string {
+  const m = (values.model as string | undefined) ?? positionals[0];
+  return required(m, "model", usage);
+}

@@ -1,10 +1,8 @@
-// --model values: a local path as-is; anything else goes through the hub resolver (org/repo, org/repo:QUANT,
-// short names of the shipped default).
+// --model values go through the hub resolver: a local path as-is, the shipped default's short name (r1-tiny),
+// or a Hub reference (org/repo, org/repo:QUANT, org/repo@rev) found in the HF cache or pulled (progress on stderr).
 
-import { existsSync } from "node:fs";
 import { resolveModel } from "../hub/resolve.js";
 
 export async function resolveModelArg(ref: string, opts: { pull: boolean }): Promise<string> {
-  if (existsSync(ref)) return ref;
-  return resolveModel(ref, { pull: opts.pull, onEvent: (e) => process.stderr.write(`${e}\n`) });
+  return resolveModel(ref, { pull: opts.pull });
 }

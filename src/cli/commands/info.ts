@@ -4,7 +4,7 @@
 import { headDimOf, kvValuesPerToken } from "../../models/config.js";
 import { openCheckpoint } from "../../models/load.js";
 import { countFor } from "../../models/stats.js";
-import { parse, required } from "../args.js";
+import { modelRef, parse } from "../args.js";
 import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
@@ -15,12 +15,12 @@ export const command: Command = {
   summary: "describe a checkpoint: architecture, parameters, dtypes, KV-cache size",
   usage,
   async run(argv) {
-    const { values: v } = parse(
+    const { values: v, positionals } = parse(
       argv,
       { model: { type: "string" }, json: { type: "boolean" }, "no-pull": { type: "boolean" } },
       usage,
     );
-    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), {
+    const path = await resolveModelArg(modelRef(v, positionals, usage), {
       pull: !v["no-pull"],
     });
     const ckpt = openCheckpoint(path);

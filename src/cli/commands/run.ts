@@ -7,11 +7,11 @@ import { chatPrompt, loadEngine } from "../../generate/engine.js";
 import { type GenResult, generate, type TokenLogprob } from "../../generate/generate.js";
 import { contextSize } from "../../generate/kv_cache.js";
 import { ReasoningSplitter, splitReasoning } from "../../generate/reasoning.js";
-import { idList, num, parse, required } from "../args.js";
+import { idList, modelRef, num, parse } from "../args.js";
 import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
-const usage = `r1 run --model PATH --prompt TEXT [flags]
+const usage = `r1 run --model PATH --prompt TEXT [flags]   (or: r1 run PATH --prompt TEXT)
 r1 run --model PATH --prompt-ids 1,2,3 [flags]
 
   --model PATH         Hugging Face checkpoint folder, .gguf file, or hub reference (org/repo[:QUANT])
@@ -33,7 +33,7 @@ export const command: Command = {
   summary: "generate from a prompt (streams reasoning, then the answer)",
   usage,
   async run(argv) {
-    const { values: v } = parse(
+    const { values: v, positionals } = parse(
       argv,
       {
         model: { type: "string" },
@@ -59,7 +59,7 @@ export const command: Command = {
     if (ids === undefined && v.prompt === undefined)
       throw usageError("give --prompt TEXT or --prompt-ids IDS", `usage:\n${usage}`);
     if (ids !== undefined && v.prompt !== undefined) throw usageError("give either --prompt or --prompt-ids, not both");
-    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), {
+    const path = await resolveModelArg(modelRef(v, positionals, usage), {
       pull: !v["no-pull"],
     });
     const engine = loadEngine(path);

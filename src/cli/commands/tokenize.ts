@@ -2,7 +2,7 @@
 
 import { loadTokenizer } from "../../generate/engine.js";
 import { openCheckpoint } from "../../models/load.js";
-import { parse, required } from "../args.js";
+import { modelRef, parse, required } from "../args.js";
 import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
@@ -13,7 +13,7 @@ export const command: Command = {
   summary: "show the token ids of a text",
   usage,
   async run(argv) {
-    const { values: v } = parse(
+    const { values: v, positionals } = parse(
       argv,
       {
         model: { type: "string" },
@@ -24,7 +24,7 @@ export const command: Command = {
       },
       usage,
     );
-    const path = await resolveModelArg(required(v.model as string | undefined, "model", usage), {
+    const path = await resolveModelArg(modelRef(v, positionals, usage), {
       pull: !v["no-pull"],
     });
     const text = required(v.text as string | undefined, "text", usage);
