@@ -4,15 +4,17 @@
 
 import { R1Error } from "../core/errors.js";
 import type { Command } from "./command.js";
+import { command as evalCmd } from "./commands/eval.js";
 import { command as info } from "./commands/info.js";
 import { command as list } from "./commands/list.js";
 import { command as pull } from "./commands/pull.js";
 import { command as rm } from "./commands/rm.js";
 import { command as run } from "./commands/run.js";
+import { command as serve } from "./commands/serve.js";
 import { command as tokenize } from "./commands/tokenize.js";
 import { command as verify } from "./commands/verify.js";
 
-const COMMANDS: Command[] = [run, info, tokenize, pull, list, rm, verify];
+const COMMANDS: Command[] = [run, serve, evalCmd, info, tokenize, pull, list, rm, verify];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
