@@ -12,9 +12,10 @@ import { command as rm } from "./commands/rm.js";
 import { command as run } from "./commands/run.js";
 import { command as serve } from "./commands/serve.js";
 import { command as tokenize } from "./commands/tokenize.js";
+import { command as train } from "./commands/train.js";
 import { command as verify } from "./commands/verify.js";
 
-const COMMANDS: Command[] = [run, serve, evalCmd, info, tokenize, pull, list, rm, verify];
+const COMMANDS: Command[] = [run, serve, evalCmd, train, info, tokenize, pull, list, rm, verify];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

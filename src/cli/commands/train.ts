@@ -1,0 +1,53 @@
+// r1 train --recipe recipes/X.json: supervised training of a tiny DeepSeek-V3 (MLA + DeepSeekMoE) on a recipe's
+// task. Resumable: checkpoints are atomic, so a run killed at any moment (Ctrl-C, SIGKILL) continues from the run
+// folder's last checkpoint when the same command is rerun. Exports the HF folder named by the recipe at the end.
+
+import { readFileSync } from "node:fs";
+import { usageError } from "../../core/errors.js";
+import { defaultRecipe, type Recipe, train } from "../../train/trainer.js";
+import { num, parse, required } from "../args.js";
+import type { Command } from "../command.js";
+
+const usage = `r1 train --recipe FILE [flags]
+
+  --recipe FILE    recipe JSON (see recipes/r1-tiny.json): model config, task, batch, steps, lr schedule, fp8
+  --steps N        override the recipe's total steps
+  --stop-at N      stop after step N (resume later with the same command)
+  --out DIR        override the run folder (checkpoint.bin, log.jsonl, loss.svg)
+  --export DIR     override where the final Hugging Face folder goes
+  --fp8            train with emulated FP8 GEMMs (E4M3, 1x128 / 128x128 scaling)`;
+
+export const command: Command = {
+  name: "train",
+  summary: "train a tiny DeepSeek-V3 from a recipe (resumable; exports a Hugging Face folder)",
+  usage,
+  async run(argv) {
+    const { values: v } = parse(
+      argv,
+      {
+        recipe: { type: "string" },
+        steps: { type: "string" },
+        "stop-at": { type: "string" },
+        out: { type: "string" },
+        export: { type: "string" },
+        fp8: { type: "boolean" },
+      },
+      usage,
+    );
+    const file = required(v.recipe as string | undefined, "recipe", usage);
+    let raw: Partial<Recipe>;
+    try {
+      raw = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+      throw usageError(`cannot read recipe ${file}: ${(e as Error).message}`);
+    }
+    const recipe = defaultRecipe(raw);
+    const steps = num(v.steps as string | undefined, "steps", { int: true, min: 1 });
+    if (steps) recipe.steps = steps;
+    if (v.out) recipe.out = v.out as string;
+    if (v.export) recipe.export = v.export as string;
+    if (v.fp8) recipe.fp8 = true;
+    train(recipe, { stopAt: num(v["stop-at"] as string | undefined, "stop-at", { int: true, min: 1 }) });
+    return 0;
+  },
+};

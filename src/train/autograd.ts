@@ -1,0 +1,510 @@
+// Reverse-mode autograd on Float32Array: a tape of backward closures. Every op computes its output, then
+// pushes a closure that adds its inputs' gradients from the output's gradient. Tensors are flat row-major
+// arrays; shapes live in the op signatures ([N, K] = N rows of K floats). Gradients are allocated lazily.
+// The hot loops (matmul forward, input gradient, weight gradient) are i-k-j order over contiguous rows with
+// no allocation inside; FP8 emulation (precision.ts) quantize-dequantizes GEMM inputs when a Precision asks.
+
+import { type Precision, quantCols, quantRows, quantWeight } from "./precision.js";
+
+export class Var {
+  grad: Float32Array | null = null;
+  constructor(
+    public data: Float32Array,
+    readonly requiresGrad = true,
+  ) {}
+  /** The gradient buffer, allocated (zeroed) on first use. */
+  g(): Float32Array {
+    if (!this.grad) this.grad = new Float32Array(this.data.length);
+    return this.grad;
+  }
+}
+
+/** A trainable tensor: FP32 master weights and their gradient. */
+export class Param extends Var {
+  constructor(
+    readonly name: string,
+    readonly shape: number[],
+    data: Float32Array,
+  ) {
+    super(data, true);
+    this.grad = new Float32Array(data.length);
+  }
+}
+
+export class Tape {
+  private ops: (() => void)[] = [];
+  /** When false (evaluation), ops record nothing. */
+  constructor(readonly recording = true) {}
+  push(fn: () => void): void {
+    if (this.recording) this.ops.push(fn);
+  }
+  /** Runs the closures in reverse; `loss` must be a scalar Var whose gradient is seeded to 1. */
+  backward(loss: Var): void {
+    loss.g()[0] = 1;
+    for (let i = this.ops.length - 1; i >= 0; i--) this.ops[i]();
+    this.ops = [];
+  }
+}
+
+// ---- GEMM kernels (plain loops; y = x · Wᵀ as a Linear layer) ----
+
+/** y[N, M] = x[N, K] · w[M, K]ᵀ (overwrites y). Dot form: both operands read along contiguous K. */
+export function gemmNT(y: Float32Array, x: Float32Array, w: Float32Array, N: number, K: number, M: number): void {
+  for (let n = 0; n < N; n++) {
+    const xo = n * K;
+    const yo = n * M;
+    for (let m = 0; m < M; m++) {
+      const wo = m * K;
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += x[xo + k] * w[wo + k];
+      y[yo + m] = acc;
+    }
+  }
+}
+
+/** dx[N, K] += dy[N, M] · w[M, K] (i-k-j order). */
+export function gemmNN_acc(dx: Float32Array, dy: Float32Array, w: Float32Array, N: number, M: number, K: number): void {
+  for (let n = 0; n < N; n++) {
+    const xo = n * K;
+    const yo = n * M;
+    for (let m = 0; m < M; m++) {
+      const a = dy[yo + m];
+      if (a === 0) continue;
+      const wo = m * K;
+      for (let k = 0; k < K; k++) dx[xo + k] += a * w[wo + k];
+    }
+  }
+}
+
+/** dw[M, K] += dy[N, M]ᵀ · x[N, K]. */
+export function gemmTN_acc(dw: Float32Array, dy: Float32Array, x: Float32Array, N: number, M: number, K: number): void {
+  for (let n = 0; n < N; n++) {
+    const xo = n * K;
+    const yo = n * M;
+    for (let m = 0; m < M; m++) {
+      const a = dy[yo + m];
+      if (a === 0) continue;
+      const wo = m * K;
+      for (let k = 0; k < K; k++) dw[wo + k] += a * x[xo + k];
+    }
+  }
+}
+
+// ---- ops ----
+
+/**
+ * Linear without bias: y[N, M] = x[N, K] · W[M, K]ᵀ. Under FP8 (prec.fp8 and this GEMM not exempt) every GEMM
+ * takes E4M3 inputs as DeepSeek-V3 does: forward x in 1x128 tiles and W in 128x128 blocks; input gradient dy in
+ * 1x128 tiles with the same quantized W; weight gradient dy and x both in 128x1 tiles (along N). Accumulation f32.
+ */
+export function linear(tape: Tape, x: Var, w: Param, N: number, prec?: Precision, exempt = false): Var {
+  const [M, K] = w.shape;
+  const fp8 = !!prec?.fp8 && !exempt;
+  const xq = fp8 ? quantRows(x.data, N, K) : x.data;
+  const wq = fp8 ? quantWeight(w.data, M, K) : w.data;
+  const y = new Var(new Float32Array(N * M));
+  gemmNT(y.data, xq, wq, N, K, M);
+  tape.push(() => {
+    if (!y.grad) return;
+    const dy = y.grad;
+    if (x.requiresGrad) {
+      const dyq = fp8 ? quantRows(dy, N, M) : dy;
+      gemmNN_acc(x.g(), dyq, wq, N, M, K);
+    }
+    const dyc = fp8 ? quantCols(dy, N, M) : dy;
+    const xc = fp8 ? quantCols(x.data, N, K) : x.data;
+    gemmTN_acc(w.g(), dyc, xc, N, M, K);
+  });
+  return y;
+}
+
+/** Row gather from an embedding table E[V, D]: y[N, D] = E[ids[n]]. */
+export function embedding(tape: Tape, E: Param, ids: Int32Array): Var {
+  const D = E.shape[1];
+  const N = ids.length;
+  const y = new Var(new Float32Array(N * D));
+  for (let n = 0; n < N; n++) y.data.set(E.data.subarray(ids[n] * D, ids[n] * D + D), n * D);
+  tape.push(() => {
+    if (!y.grad) return;
+    const g = E.g();
+    for (let n = 0; n < N; n++) {
+      const o = ids[n] * D;
+      for (let d = 0; d < D; d++) g[o + d] += y.grad[n * D + d];
+    }
+  });
+  return y;
+}
+
+/** y[N, D] = x / sqrt(mean(x²) + eps) * g, over rows of length D starting every `stride` floats at `off`. */
+export function rmsnorm(tape: Tape, x: Var, gain: Param, N: number, D: number, eps: number): Var {
+  const y = new Var(new Float32Array(N * D));
+  const inv = new Float32Array(N);
+  const g = gain.data;
+  for (let n = 0; n < N; n++) {
+    const o = n * D;
+    let ss = 0;
+    for (let i = 0; i < D; i++) ss += x.data[o + i] * x.data[o + i];
+    const r = Math.fround(1 / Math.sqrt(Math.fround(ss / D) + eps));
+    inv[n] = r;
+    for (let i = 0; i < D; i++) y.data[o + i] = Math.fround(x.data[o + i] * r) * g[i];
+  }
+  tape.push(() => {
+    if (!y.grad) return;
+    const dy = y.grad;
+    const dg = gain.g();
+    const dx = x.requiresGrad ? x.g() : null;
+    for (let n = 0; n < N; n++) {
+      const o = n * D;
+      const r = inv[n];
+      // xhat = x*r; dxhat = dy*g; dx = r*(dxhat - xhat*mean(dxhat*xhat))
+      let dot = 0;
+      for (let i = 0; i < D; i++) {
+        const xh = x.data[o + i] * r;
+        dg[i] += dy[o + i] * xh;
+        dot += dy[o + i] * g[i] * xh;
+      }
+      if (!dx) continue;
+      dot /= D;
+      for (let i = 0; i < D; i++) dx[o + i] += r * (dy[o + i] * g[i] - x.data[o + i] * r * dot);
+    }
+  });
+  return y;
+}
+
+/** z = a + b (same length). */
+export function add(tape: Tape, a: Var, b: Var): Var {
+  const z = new Var(new Float32Array(a.data.length));
+  for (let i = 0; i < z.data.length; i++) z.data[i] = a.data[i] + b.data[i];
+  tape.push(() => {
+    if (!z.grad) return;
+    if (a.requiresGrad) {
+      const g = a.g();
+      for (let i = 0; i < g.length; i++) g[i] += z.grad[i];
+    }
+    if (b.requiresGrad) {
+      const g = b.g();
+      for (let i = 0; i < g.length; i++) g[i] += z.grad[i];
+    }
+  });
+  return z;
+}
+
+/** Columns [off, off + n) of x [N, C] as a new [N, n] tensor. */
+export function sliceCols(tape: Tape, x: Var, N: number, C: number, off: number, n: number): Var {
+  const y = new Var(new Float32Array(N * n));
+  for (let r = 0; r < N; r++) y.data.set(x.data.subarray(r * C + off, r * C + off + n), r * n);
+  tape.push(() => {
+    if (!y.grad || !x.requiresGrad) return;
+    const g = x.g();
+    for (let r = 0; r < N; r++) for (let i = 0; i < n; i++) g[r * C + off + i] += y.grad[r * n + i];
+  });
+  return y;
+}
+
+/** out = silu(gate) * up, elementwise. */
+export function swiglu(tape: Tape, gate: Var, up: Var): Var {
+  const n = gate.data.length;
+  const y = new Var(new Float32Array(n));
+  const sig = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = 1 / (1 + Math.exp(-gate.data[i]));
+    sig[i] = s;
+    y.data[i] = gate.data[i] * s * up.data[i];
+  }
+  tape.push(() => {
+    if (!y.grad) return;
+    const dg = gate.g();
+    const du = up.g();
+    for (let i = 0; i < n; i++) {
+      const s = sig[i];
+      const gx = gate.data[i];
+      const d = y.grad[i];
+      du[i] += d * gx * s;
+      dg[i] += d * up.data[i] * s * (1 + gx * (1 - s));
+    }
+  });
+  return y;
+}
+
+/**
+ * Rotary embedding, interleaved pairs (2i, 2i+1) as DeepSeek's inference code and the runtime do, on dims
+ * [off, off + rope) of each of `heads` heads in x viewed [N, heads, stride]; cos/sin [N, rope/2].
+ */
+export function rope(
+  tape: Tape,
+  x: Var,
+  N: number,
+  heads: number,
+  stride: number,
+  off: number,
+  ropeDim: number,
+  cos: Float32Array,
+  sin: Float32Array,
+): Var {
+  const half = ropeDim / 2;
+  const y = new Var(Float32Array.from(x.data));
+  for (let n = 0; n < N; n++)
+    for (let h = 0; h < heads; h++) {
+      const b = (n * heads + h) * stride + off;
+      for (let i = 0; i < half; i++) {
+        const c = cos[n * half + i];
+        const s = sin[n * half + i];
+        const x0 = x.data[b + 2 * i];
+        const x1 = x.data[b + 2 * i + 1];
+        y.data[b + 2 * i] = x0 * c - x1 * s;
+        y.data[b + 2 * i + 1] = x0 * s + x1 * c;
+      }
+    }
+  tape.push(() => {
+    if (!y.grad || !x.requiresGrad) return;
+    const dx = x.g();
+    const dy = y.grad;
+    for (let i = 0; i < dy.length; i++) dx[i] += dy[i];
+    for (let n = 0; n < N; n++)
+      for (let h = 0; h < heads; h++) {
+        const b = (n * heads + h) * stride + off;
+        for (let i = 0; i < half; i++) {
+          const c = cos[n * half + i];
+          const s = sin[n * half + i];
+          const d0 = dy[b + 2 * i];
+          const d1 = dy[b + 2 * i + 1];
+          // Replace the pass-through added above with the transposed rotation.
+          dx[b + 2 * i] += d0 * c + d1 * s - d0;
+          dx[b + 2 * i + 1] += -d0 * s + d1 * c - d1;
+        }
+      }
+  });
+  return y;
+}
+
+/**
+ * Causal MLA attention in the naive (non-absorbed) form, for B sequences of T tokens each:
+ * q [B*T, H, nope+rope] (rope applied), kNope [B*T, H, nope], kPe [B*T, rope] shared by all heads (MQA key),
+ * v [B*T, H, V] -> out [B*T, H, V]. score = (qNope·kNope + qPe·kPe) * scale; softmax in f32.
+ */
+export function mlaAttention(
+  tape: Tape,
+  q: Var,
+  kNope: Var,
+  kPe: Var,
+  v: Var,
+  B: number,
+  T: number,
+  H: number,
+  nope: number,
+  ropeD: number,
+  V: number,
+  scale: number,
+): Var {
+  const qk = nope + ropeD;
+  const out = new Var(new Float32Array(B * T * H * V));
+  const P = new Float32Array(B * H * T * T); // probabilities [B, H, T(query), T(key)]
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let t = 0; t < T; t++) {
+        const qo = ((b * T + t) * H + h) * qk;
+        const po = ((b * H + h) * T + t) * T;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let s = 0; s <= t; s++) {
+          const ko = ((b * T + s) * H + h) * nope;
+          const pe = (b * T + s) * ropeD;
+          let acc = 0;
+          for (let d = 0; d < nope; d++) acc += q.data[qo + d] * kNope.data[ko + d];
+          for (let d = 0; d < ropeD; d++) acc += q.data[qo + nope + d] * kPe.data[pe + d];
+          acc *= scale;
+          P[po + s] = acc;
+          if (acc > max) max = acc;
+        }
+        let sum = 0;
+        for (let s = 0; s <= t; s++) {
+          const e = Math.exp(P[po + s] - max);
+          P[po + s] = e;
+          sum += e;
+        }
+        const oo = ((b * T + t) * H + h) * V;
+        for (let s = 0; s <= t; s++) {
+          const p = P[po + s] / sum;
+          P[po + s] = p;
+          const vo = ((b * T + s) * H + h) * V;
+          for (let d = 0; d < V; d++) out.data[oo + d] += p * v.data[vo + d];
+        }
+      }
+  tape.push(() => {
+    if (!out.grad) return;
+    const dO = out.grad;
+    const dq = q.g();
+    const dkn = kNope.g();
+    const dkp = kPe.g();
+    const dv = v.g();
+    const dp = new Float32Array(T);
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let t = 0; t < T; t++) {
+          const oo = ((b * T + t) * H + h) * V;
+          const po = ((b * H + h) * T + t) * T;
+          let dot = 0;
+          for (let s = 0; s <= t; s++) {
+            const vo = ((b * T + s) * H + h) * V;
+            const p = P[po + s];
+            let acc = 0;
+            for (let d = 0; d < V; d++) {
+              acc += dO[oo + d] * v.data[vo + d];
+              dv[vo + d] += p * dO[oo + d];
+            }
+            dp[s] = acc;
+            dot += p * acc;
+          }
+          const qo = ((b * T + t) * H + h) * qk;
+          for (let s = 0; s <= t; s++) {
+            const ds = P[po + s] * (dp[s] - dot) * scale;
+            if (ds === 0) continue;
+            const ko = ((b * T + s) * H + h) * nope;
+            const pe = (b * T + s) * ropeD;
+            for (let d = 0; d < nope; d++) {
+              dq[qo + d] += ds * kNope.data[ko + d];
+              dkn[ko + d] += ds * q.data[qo + d];
+            }
+            for (let d = 0; d < ropeD; d++) {
+              dq[qo + nope + d] += ds * kPe.data[pe + d];
+              dkp[pe + d] += ds * q.data[qo + nope + d];
+            }
+          }
+        }
+  });
+  return out;
+}
+
+/**
+ * Mean cross-entropy over rows whose weight is non-zero: logits [N, Vv], targets [N], weights [N] (0 masks a
+ * row). Returns a scalar Var; `stats` receives the summed loss and the weight total.
+ */
+export function crossEntropy(tape: Tape, logits: Var, targets: Int32Array, weights: Float32Array, Vv: number): Var {
+  const N = targets.length;
+  let total = 0;
+  let wsum = 0;
+  const probs = new Float32Array(N * Vv);
+  for (let n = 0; n < N; n++) {
+    if (weights[n] === 0) continue;
+    const o = n * Vv;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < Vv; i++) if (logits.data[o + i] > max) max = logits.data[o + i];
+    let sum = 0;
+    for (let i = 0; i < Vv; i++) {
+      const e = Math.exp(logits.data[o + i] - max);
+      probs[o + i] = e;
+      sum += e;
+    }
+    for (let i = 0; i < Vv; i++) probs[o + i] /= sum;
+    total += weights[n] * -Math.log(Math.max(probs[o + targets[n]], 1e-30));
+    wsum += weights[n];
+  }
+  const loss = new Var(new Float32Array([wsum > 0 ? total / wsum : 0]));
+  tape.push(() => {
+    if (!loss.grad || wsum === 0) return;
+    const g = logits.g();
+    const s = loss.grad[0] / wsum;
+    for (let n = 0; n < N; n++) {
+      if (weights[n] === 0) continue;
+      const o = n * Vv;
+      const w = weights[n] * s;
+      for (let i = 0; i < Vv; i++) g[o + i] += w * probs[o + i];
+      g[o + targets[n]] -= w;
+    }
+  });
+  return loss;
+}
+
+/** Rows `idx` of x [N, D] as [idx.length, D] (MoE dispatch). */
+export function gatherRows(tape: Tape, x: Var, idx: Int32Array, D: number): Var {
+  const y = new Var(new Float32Array(idx.length * D));
+  for (let i = 0; i < idx.length; i++) y.data.set(x.data.subarray(idx[i] * D, idx[i] * D + D), i * D);
+  tape.push(() => {
+    if (!y.grad || !x.requiresGrad) return;
+    const g = x.g();
+    for (let i = 0; i < idx.length; i++) {
+      const o = idx[i] * D;
+      for (let d = 0; d < D; d++) g[o + d] += y.grad[i * D + d];
+    }
+  });
+  return y;
+}
+
+/**
+ * MoE combine: out[idx[i]] += w.data[widx[i]] * y[i] for the rows y [n, D] one expert produced. Gradients flow to
+ * y and to the gate weights w (entries widx).
+ */
+export function scatterAddScaled(
+  tape: Tape,
+  out: Var,
+  y: Var,
+  idx: Int32Array,
+  w: Var,
+  widx: Int32Array,
+  D: number,
+): void {
+  for (let i = 0; i < idx.length; i++) {
+    const gw = w.data[widx[i]];
+    const o = idx[i] * D;
+    for (let d = 0; d < D; d++) out.data[o + d] += gw * y.data[i * D + d];
+  }
+  tape.push(() => {
+    if (!out.grad) return;
+    const dy = y.g();
+    const dw = w.requiresGrad ? w.g() : null;
+    for (let i = 0; i < idx.length; i++) {
+      const gw = w.data[widx[i]];
+      const o = idx[i] * D;
+      let acc = 0;
+      for (let d = 0; d < D; d++) {
+        dy[i * D + d] += gw * out.grad[o + d];
+        acc += out.grad[o + d] * y.data[i * D + d];
+      }
+      if (dw) dw[widx[i]] += acc;
+    }
+  });
+}
+
+/**
+ * DeepSeek-V3 gate weights from router logits [N, E] and the chosen experts [N, k]: s = sigmoid(logit);
+ * w[n, j] = scale * s[n, e_j] / sum_j' s[n, e_j'] (norm_topk_prob) or scale * s[n, e_j]. The selection itself
+ * (which used s + bias) is not differentiable and is passed in.
+ */
+export function gateWeights(
+  tape: Tape,
+  logits: Var,
+  chosen: Int32Array,
+  N: number,
+  E: number,
+  k: number,
+  norm: boolean,
+  scale: number,
+): Var {
+  const w = new Var(new Float32Array(N * k));
+  const s = new Float32Array(N * k);
+  const sums = new Float32Array(N);
+  for (let n = 0; n < N; n++) {
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const v = 1 / (1 + Math.exp(-logits.data[n * E + chosen[n * k + j]]));
+      s[n * k + j] = v;
+      sum += v;
+    }
+    sums[n] = norm ? sum + 1e-20 : 1;
+    for (let j = 0; j < k; j++) w.data[n * k + j] = (scale * s[n * k + j]) / sums[n];
+  }
+  tape.push(() => {
+    if (!w.grad) return;
+    const dl = logits.g();
+    for (let n = 0; n < N; n++) {
+      // w_j = c s_j / S  =>  dL/ds_j = c/S (dw_j - sum_i dw_i s_i / S)
+      let dot = 0;
+      for (let j = 0; j < k; j++) dot += w.grad[n * k + j] * s[n * k + j];
+      for (let j = 0; j < k; j++) {
+        const sj = s[n * k + j];
+        const ds = norm ? (scale / sums[n]) * (w.grad[n * k + j] - dot / sums[n]) : scale * w.grad[n * k + j];
+        dl[n * E + chosen[n * k + j]] += ds * sj * (1 - sj);
+      }
+    }
+  });
+  return w;
+}

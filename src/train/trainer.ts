@@ -1,0 +1,197 @@
+// The SFT training loop behind `r1 train --recipe X.json`: batches drawn from a seeded task generator (the data
+// of step s depends only on seed and s, so a resumed run sees exactly what the killed one would have),
+// AdamW + clipping + warmup/cosine, aux-loss-free bias updates, atomic checkpoints every ckptEvery steps,
+// a progress line with tokens/s and ETA, a JSONL log and an SVG loss curve beside the checkpoint.
+
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Tape } from "./autograd.js";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { makeExample, type TaskOptions, toBatch } from "./data/arith.js";
+import { exportHf } from "./export.js";
+import { type TinyConfig, TinyV3, updateBias } from "./model.js";
+import { AdamW, clipGradNorm, lrAt, zeroGrads } from "./optim.js";
+import { svgPlot } from "./plot.js";
+import { Rng } from "./rng.js";
+
+export interface Recipe {
+  name: string;
+  /** Run folder: checkpoint, log.jsonl, loss.svg. */
+  out: string;
+  seed: number;
+  model: TinyConfig;
+  task: TaskOptions;
+  batch: number;
+  steps: number;
+  lr: number;
+  warmup: number;
+  minLrRatio: number;
+  weightDecay: number;
+  beta2: number;
+  clip: number;
+  fp8: boolean;
+  /** Bias update speed gamma for aux-loss-free balancing (0: off). */
+  biasGamma: number;
+  /** Sequence-wise balance loss alpha (0: off). */
+  seqAux: number;
+  ckptEvery: number;
+  logEvery: number;
+  /** Export the final model here as a Hugging Face folder. */
+  export?: string;
+}
+
+export interface StepLog {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  maxVio: number;
+  tokens: number;
+  tokPerS: number;
+}
+
+export interface TrainOptions {
+  /** Stop after this step (for tests and kill/resume demos); the run can be resumed later. */
+  stopAt?: number;
+  log?: (line: string) => void;
+  /** Set by a signal handler to stop at the next step boundary. */
+  shouldStop?: () => boolean;
+}
+
+export function defaultRecipe(over: Partial<Recipe>): Recipe {
+  return {
+    name: "run",
+    out: "runs/run",
+    seed: 1,
+    model: {
+      vocabSize: 102,
+      hidden: 64,
+      nLayers: 3,
+      nHeads: 4,
+      qLoraRank: 48,
+      kvLoraRank: 32,
+      qkNopeDim: 16,
+      qkRopeDim: 32,
+      vHeadDim: 16,
+      intermediate: 192,
+      moeIntermediate: 48,
+      nRoutedExperts: 4,
+      nSharedExperts: 1,
+      topK: 2,
+      firstKDense: 1,
+      routedScalingFactor: 1,
+      normTopkProb: true,
+      ropeTheta: 10000,
+      rmsEps: 1e-6,
+      maxPos: 512,
+    },
+    task: { minDigits: 1, maxDigits: 4, noThink: 0.05 },
+    batch: 16,
+    steps: 1000,
+    lr: 3e-3,
+    warmup: 50,
+    minLrRatio: 0.1,
+    weightDecay: 0.1,
+    beta2: 0.95,
+    clip: 1,
+    fp8: false,
+    biasGamma: 0.001,
+    seqAux: 0,
+    ckptEvery: 50,
+    logEvery: 10,
+    ...over,
+  };
+}
+
+/** Trains (or resumes) a recipe; returns the model and the per-step log of this process. */
+export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3; history: number[][] } {
+  const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  mkdirSync(recipe.out, { recursive: true });
+  const ckptPath = join(recipe.out, "checkpoint.bin");
+  const logPath = join(recipe.out, "log.jsonl");
+  const model = new TinyV3(recipe.model, recipe.seed);
+  const params = [...model.params.values()];
+  const opt = new AdamW(params, {
+    lr: recipe.lr,
+    beta1: 0.9,
+    beta2: recipe.beta2,
+    eps: 1e-8,
+    weightDecay: recipe.weightDecay,
+  });
+  const saved = loadCheckpoint(ckptPath, model, opt);
+  let step = saved?.step ?? 0;
+  const history = saved?.history ?? [];
+  if (saved) log(`resumed ${recipe.name} from ${ckptPath} at step ${step}`);
+  else {
+    const pc = model.paramCount();
+    log(`${recipe.name}: ${pc.total} parameters (${pc.active} active per token), fp8=${recipe.fp8}`);
+  }
+  const sched = { lr: recipe.lr, warmup: recipe.warmup, steps: recipe.steps, minRatio: recipe.minLrRatio };
+  const end = Math.min(recipe.steps, opts.stopAt ?? recipe.steps);
+  const t0 = performance.now();
+  const step0 = step;
+  let tokens = 0;
+  let lossAcc = 0;
+  let vioAcc = 0;
+  let n = 0;
+  const checkpoint = () => {
+    saveCheckpoint(ckptPath, model, opt, { step, history });
+    writeFileSync(
+      join(recipe.out, "loss.svg"),
+      svgPlot([{ name: recipe.name, points: history.map((h) => [h[0], h[1]]) }], {
+        title: `${recipe.name}: training loss`,
+        xLabel: "step",
+        yLabel: "loss (nats/token)",
+        logY: true,
+      }),
+    );
+  };
+  while (step < end) {
+    if (opts.shouldStop?.()) break;
+    const rng = new Rng((recipe.seed * 1000003 + step * 7919) >>> 0);
+    const batch = toBatch(Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)));
+    const tape = new Tape();
+    zeroGrads(params);
+    const { loss, ce } = model.loss(tape, batch.ids, batch.targets, batch.mask, batch.B, batch.T, {
+      prec: { fp8: recipe.fp8 },
+      seqAux: recipe.seqAux,
+    });
+    tape.backward(loss);
+    const gn = clipGradNorm(params, recipe.clip);
+    const lr = lrAt(sched, step);
+    opt.update(lr);
+    const vio = updateBias(model, recipe.biasGamma);
+    step++;
+    tokens += batch.B * batch.T;
+    lossAcc += ce;
+    vioAcc += vio;
+    n++;
+    if (step % recipe.logEvery === 0 || step === end) {
+      const sec = (performance.now() - t0) / 1000;
+      const tps = tokens / sec;
+      const eta = ((end - step) * sec) / (step - step0);
+      const entry: StepLog = { step, loss: lossAcc / n, lr, gradNorm: gn, maxVio: vioAcc / n, tokens, tokPerS: tps };
+      history.push([step, entry.loss, lr, entry.maxVio]);
+      appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
+      log(
+        `step ${step}/${recipe.steps}  loss ${entry.loss.toFixed(4)}  lr ${lr.toExponential(2)}  |g| ${gn.toFixed(2)}  ` +
+          `maxvio ${entry.maxVio.toFixed(3)}  ${tps.toFixed(0)} tok/s  eta ${fmtTime(eta)}`,
+      );
+      lossAcc = 0;
+      vioAcc = 0;
+      n = 0;
+    }
+    if (step % recipe.ckptEvery === 0 || step === end) checkpoint();
+  }
+  if (step >= recipe.steps && recipe.export) {
+    exportHf(model, recipe.export, { recipe: recipe.name, steps: String(step) });
+    log(`exported ${recipe.export}`);
+  }
+  return { model, history };
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${Math.round(s % 60)}s` : `${s.toFixed(0)}s`;
+}
