@@ -170,7 +170,7 @@ export function renderReport(runs: { results: Results; dir?: string }[], title =
   for (const [name, t] of Object.entries(PRICE_TABLES)) {
     charts.push(
       barChart(
-        `Cost per task at ${t.label} prices ($${t.input}/$${t.output} per 1M in/out)`,
+        `Cost per task at ${t.label} prices ($${t.input_cache_miss}/$${t.output} per 1M in/out)`,
         runs.map(({ results: r }, k) => ({
           label: label(k),
           value: r.cost_usd[name] ?? 0,

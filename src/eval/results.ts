@@ -2,32 +2,26 @@
 // - Score: pass@1 (generative: per item the mean over its K samples, then the mean over items), acc and
 //   acc_norm (log-likelihood), or the refusal rate (content-gaps); a 95% interval (stats.ts).
 // - Failed units (the endpoint never answered) are counted and left out of the scores.
-// - Tokens per answer, reasoning length, latency; cost on each price table (prices.json); energy.
+// - Tokens per answer, reasoning length, latency; cost on each of the server's price tables
+//   (metering/prices.ts), so an eval and a served request are priced alike; energy.
 //
 // Energy is an estimate, labelled with its method:
-// - local runs: CPU seconds x WATTS_PER_CORE. 15 W per busy core is a mid-range figure for current server
-//   and desktop x86 cores under full load (e.g. a 65 W TDP desktop part with 4-8 cores, or CodeCarbon's
-//   "50% of TDP" for a 250 W, 32-core server part is about 4 W per core at half load; full load doubles it).
-//   Pass --watts to use a measured figure.
+// - local runs: CPU seconds x watts per busy core, the server's figure (metering/energy.ts,
+//   DEFAULT_WATTS_PER_CORE; docs/metering.md gives the sources). Pass --watts to use a measured figure.
 // - endpoint runs: completion tokens x 3.5 J, the midpoint of Samsi et al. 2023 ("From Words to Watts",
 //   arXiv:2310.03003: 3-4 J per output token for LLaMA-65B on V100/A100). Provider hardware is unknown,
 //   so treat this as an order of magnitude.
 
-import prices from "./prices.json" with { type: "json" };
+import { DEFAULT_WATTS_PER_CORE } from "../metering/energy.js";
+import { costOf, DEFAULT_PRICES, type PriceTable } from "../metering/prices.js";
 import { type Interval, meanWithInterval, quantile, wilson } from "./stats.js";
 import { type EvalRecord, latestByKey, type RunConfig } from "./store.js";
 import type { Task } from "./tasks/task.js";
 
-export const WATTS_PER_CORE = 15;
+export const WATTS_PER_CORE = DEFAULT_WATTS_PER_CORE;
 export const JOULES_PER_OUTPUT_TOKEN = 3.5;
 
-export interface PriceTable {
-  label: string;
-  input: number;
-  input_cached: number;
-  output: number;
-}
-export const PRICE_TABLES = prices.tables as Record<string, PriceTable>;
+export const PRICE_TABLES: Record<string, PriceTable> = Object.fromEntries(DEFAULT_PRICES.map((p) => [p.name, p]));
 
 export interface GroupScore {
   n: number;
@@ -166,8 +160,10 @@ export function aggregate(
   const totalCached = usage.reduce((a, u) => a + (u.cached_tokens ?? 0), 0);
   const cost: Record<string, number> = {};
   for (const [name, t] of Object.entries(PRICE_TABLES)) {
-    cost[name] =
-      ((totalPrompt - totalCached) * t.input + totalCached * t.input_cached + totalCompletion * t.output) / 1e6;
+    cost[name] = costOf(
+      { cacheHit: totalCached, cacheMiss: totalPrompt - totalCached, completion: totalCompletion },
+      t,
+    );
   }
 
   const sessions = [...(opts.previous?.sessions ?? []), ...(opts.session ? [opts.session] : [])];

@@ -44,7 +44,7 @@ r1 eval compare DIR... [--html FILE] [--json]
   --timeout S           per request, seconds (default 600)   --retries N   (default 3)
   --retry-failed        ask again the items stored as failed
   --ctx-size N          local context length
-  --watts W             watts per busy CPU core for the energy estimate (default 15)
+  --watts W             watts per busy CPU core for the energy estimate (default: the server's, docs/metering.md)
   --responses FILE      score: JSONL lines {"id": ..., "response": "..."} (or a responses.jsonl)
   --json                score/compare: machine-readable output`;
 
