@@ -1,8 +1,11 @@
 // Flag parsing shared by the verbs: node:util parseArgs plus typed number/list readers whose errors name
 // the flag. Every verb accepts --help.
 
+import { availableParallelism } from "node:os";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { usageError } from "../core/errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { KERNEL_BACKENDS, type KernelBackend, makeKernels } from "../kernels/registry.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -60,4 +63,21 @@ export function required<T>(v: T | undefined, flag: string, usage: string): T {
 export function modelRef(values: Record<string, unknown>, positionals: string[], usage: string): string {
   const m = (values.model as string | undefined) ?? positionals[0];
   return required(m, "model", usage);
+}
+
+/** Flags every verb that runs a model accepts: the kernel backend and its thread count. */
+export const KERNEL_FLAGS = {
+  kernels: { type: "string" },
+  threads: { type: "string" },
+} as const;
+
+export const KERNEL_USAGE = `  --kernels auto|wasm|ref  kernel backend (default auto: WASM SIMD where it runs, else the reference)
+  --threads N              threads for the WASM kernels (default: the machine's cores)`;
+
+export function kernelsFrom(v: Record<string, unknown>): Kernels {
+  const backend = (v.kernels as string | undefined) ?? "auto";
+  if (!(KERNEL_BACKENDS as readonly string[]).includes(backend))
+    throw usageError(`--kernels must be one of ${KERNEL_BACKENDS.join(", ")}, got "${backend}"`);
+  const threads = num(v.threads as string | undefined, "threads", { int: true, min: 1 }) ?? availableParallelism();
+  return makeKernels({ backend: backend as KernelBackend, threads });
 }

@@ -7,6 +7,12 @@ import type { Weight } from "./weight.js";
 export interface Kernels {
   readonly name: string;
   /**
+   * Optional: `bytes` zeroed bytes where this backend's kernels read weights directly (a WASM arena). A loader
+   * that reads each tensor into alloc()'s buffer spares the backend a copy and the process a second resident
+   * copy of the model. Backends without it read weights from ordinary buffers.
+   */
+  alloc?(bytes: number): Uint8Array;
+  /**
    * Where weights should live for this backend (e.g. a WASM memory arena): the loader reads each tensor
    * straight into the buffer returned, so weights are never copied after the read. Absent: plain buffers.
    */

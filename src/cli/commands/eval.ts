@@ -14,7 +14,7 @@ import { type RunConfig, readRecords, readRunConfig } from "../../eval/store.js"
 import { getTask, TASKS } from "../../eval/tasks/index.js";
 import type { Item, Task } from "../../eval/tasks/task.js";
 import { loadEngine } from "../../generate/engine.js";
-import { num, parse, required } from "../args.js";
+import { KERNEL_FLAGS, KERNEL_USAGE, kernelsFrom, num, parse, required } from "../args.js";
 import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
@@ -46,7 +46,8 @@ r1 eval compare DIR... [--html FILE] [--json]
   --ctx-size N          local context length
   --watts W             watts per busy CPU core for the energy estimate (default: the server's, docs/metering.md)
   --responses FILE      score: JSONL lines {"id": ..., "response": "..."} (or a responses.jsonl)
-  --json                score/compare: machine-readable output`;
+  --json                score/compare: machine-readable output
+${KERNEL_USAGE}`;
 
 export const command: Command = {
   name: "eval",
@@ -87,6 +88,7 @@ async function run(argv: string[]): Promise<number> {
       "ctx-size": { type: "string" },
       watts: { type: "string" },
       "no-pull": { type: "boolean" },
+      ...KERNEL_FLAGS,
     },
     usage,
   );
@@ -106,7 +108,7 @@ async function run(argv: string[]): Promise<number> {
   let backend: Backend;
   if (v.model) {
     const path = await resolveModelArg(v.model as string, { pull: !v["no-pull"] });
-    const engine = loadEngine(path);
+    const engine = loadEngine(path, { kernels: kernelsFrom(v) });
     process.stderr.write(`loaded ${engine.name} in ${(engine.loadMs / 1000).toFixed(2)} s\n`);
     backend = localBackend(engine, {
       ctx: num(v["ctx-size"] as string | undefined, "ctx-size", { int: true, min: 1 }),

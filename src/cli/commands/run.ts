@@ -7,7 +7,7 @@ import { chatPrompt, loadEngine } from "../../generate/engine.js";
 import { type GenResult, generate, type TokenLogprob } from "../../generate/generate.js";
 import { contextSize } from "../../generate/kv_cache.js";
 import { ReasoningSplitter, splitReasoning } from "../../generate/reasoning.js";
-import { idList, modelRef, num, parse } from "../args.js";
+import { idList, KERNEL_FLAGS, KERNEL_USAGE, kernelsFrom, modelRef, num, parse } from "../args.js";
 import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
@@ -26,7 +26,8 @@ r1 run --model PATH --prompt-ids 1,2,3 [flags]
   --ctx-size N         context length (default: min(max_position_embeddings, 4096))
   --logprobs K         with --json: top-K logprobs per generated token
   --json               print one JSON object: prompt_tokens, tokens, text, logprobs (+ reasoning, answer)
-  --no-pull            never download a hub reference`;
+  --no-pull            never download a hub reference
+${KERNEL_USAGE}`;
 
 export const command: Command = {
   name: "run",
@@ -52,6 +53,7 @@ export const command: Command = {
         logprobs: { type: "string" },
         json: { type: "boolean" },
         "no-pull": { type: "boolean" },
+        ...KERNEL_FLAGS,
       },
       usage,
     );
@@ -62,7 +64,7 @@ export const command: Command = {
     const path = await resolveModelArg(modelRef(v, positionals, usage), {
       pull: !v["no-pull"],
     });
-    const engine = loadEngine(path);
+    const engine = loadEngine(path, { kernels: kernelsFrom(v) });
     const json = Boolean(v.json);
     if (!json) process.stderr.write(`loaded ${engine.name} in ${(engine.loadMs / 1000).toFixed(2)} s\n`);
     for (const n of engine.ckpt.notes) if (!json) process.stderr.write(`note: ${n}\n`);

@@ -6,7 +6,7 @@ import { usageError } from "../../core/errors.js";
 import { loadEngine } from "../../generate/engine.js";
 import { loadPrices } from "../../metering/prices.js";
 import { DEFAULTS, startServer } from "../../server/server.js";
-import { num, parse } from "../args.js";
+import { KERNEL_FLAGS, KERNEL_USAGE, kernelsFrom, num, parse } from "../args.js";
 import type { Command } from "../command.js";
 import { resolveModelArg } from "../model_arg.js";
 
@@ -31,7 +31,8 @@ r1 serve --backend URL [--backend URL ...] [flags]      (gateway; may be combine
   --prices FILE            price tables (JSON; default: DeepSeek-R1 and OpenAI o1 launch prices)
   --watts-per-core W       energy estimate without RAPL (default 10; see docs/metering.md)
   --litres-per-kwh L       water estimate (default 3.1; see docs/metering.md)
-  --no-pull                never download a hub reference`;
+  --no-pull                never download a hub reference
+${KERNEL_USAGE}`;
 
 export const command: Command = {
   name: "serve",
@@ -59,6 +60,7 @@ export const command: Command = {
         "watts-per-core": { type: "string" },
         "litres-per-kwh": { type: "string" },
         "no-pull": { type: "boolean" },
+        ...KERNEL_FLAGS,
       },
       usage,
     );
@@ -81,7 +83,7 @@ export const command: Command = {
     let engine: ReturnType<typeof loadEngine> | undefined;
     if (s("model")) {
       const path = await resolveModelArg(s("model") as string, { pull: !v["no-pull"] });
-      engine = loadEngine(path);
+      engine = loadEngine(path, { kernels: kernelsFrom(v) });
       process.stderr.write(`loaded ${engine.name} in ${(engine.loadMs / 1000).toFixed(2)} s\n`);
       for (const n of engine.ckpt.notes) process.stderr.write(`note: ${n}\n`);
     }

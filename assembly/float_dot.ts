@@ -1,0 +1,154 @@
+// Float-encoded weights (f32, bf16, f16, fp8) times f32 activations, decoded in registers in the hot loop:
+// out[t*outRows + r] = dot(W[r], x[t*n ..]) for rows [r0, r1) and T tokens (rows outer: one read per weight row).
+// Decoding is bit arithmetic, not table lookups (SIMD128 has no gather): bf16 is a shuffle into the top half of
+// an f32; f16 and fp8 shift their exponent+mantissa into f32 position and rescale by the exponent-bias gap,
+// which is exact for every finite value including subnormals (Inf/NaN weights are not supported).
+
+import { hsum } from "./common";
+
+// @ts-ignore: decorator
+@inline function bf16lo(v: v128): v128 {
+  return i8x16.shuffle(i8x16.splat(0), v, 0, 0, 16, 17, 0, 0, 18, 19, 0, 0, 20, 21, 0, 0, 22, 23);
+}
+// @ts-ignore: decorator
+@inline function bf16hi(v: v128): v128 {
+  return i8x16.shuffle(i8x16.splat(0), v, 0, 0, 24, 25, 0, 0, 26, 27, 0, 0, 28, 29, 0, 0, 30, 31);
+}
+
+/** Four f16 (zero-extended into i32 lanes) -> f32x4. */
+// @ts-ignore: decorator
+@inline function f16x4(h: v128): v128 {
+  const mag = f32x4.mul(i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13), f32x4.splat(5.192296858534828e33)); // 2^112
+  return v128.or(mag, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/** Four e4m3 bytes (zero-extended into i32 lanes) -> f32x4: bias 7 -> 127 is a factor 2^120. */
+// @ts-ignore: decorator
+@inline function e4m3x4(b: v128): v128 {
+  const mag = f32x4.mul(i32x4.shl(v128.and(b, i32x4.splat(0x7f)), 20), f32x4.splat(1.329227995784916e36));
+  return v128.or(mag, i32x4.shl(v128.and(b, i32x4.splat(0x80)), 24));
+}
+
+/** Four e5m2 bytes -> f32x4: an e5m2 byte is the top byte of an f16. */
+// @ts-ignore: decorator
+@inline function e5m2x4(b: v128): v128 {
+  return f16x4(i32x4.shl(b, 8));
+}
+
+export function mm_f32(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32): void {
+  const n8 = n & ~7;
+  for (let r = r0; r < r1; r++) {
+    const wr = w + <usize>r * stride;
+    for (let t = 0; t < T; t++) {
+      const xr = x + (<usize>(t * n) << 2);
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let i = 0;
+      for (; i < n8; i += 8) {
+        const o = <usize>i << 2;
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(wr + o), v128.load(xr + o)));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(wr + o, 16), v128.load(xr + o, 16)));
+      }
+      let acc = hsum(f32x4.add(a0, a1));
+      for (; i < n; i++) acc += load<f32>(wr + (<usize>i << 2)) * load<f32>(xr + (<usize>i << 2));
+      store<f32>(out + (<usize>(t * outRows + r) << 2), acc);
+    }
+  }
+}
+
+export function mm_bf16(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32): void {
+  const n16 = n & ~15;
+  for (let r = r0; r < r1; r++) {
+    const wr = w + <usize>r * stride;
+    for (let t = 0; t < T; t++) {
+      const xr = x + (<usize>(t * n) << 2);
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let i = 0;
+      for (; i < n16; i += 16) {
+        const v = v128.load(wr + (<usize>i << 1));
+        const u = v128.load(wr + (<usize>i << 1), 16);
+        const xo = xr + (<usize>i << 2);
+        a0 = f32x4.add(a0, f32x4.mul(bf16lo(v), v128.load(xo)));
+        a1 = f32x4.add(a1, f32x4.mul(bf16hi(v), v128.load(xo, 16)));
+        a0 = f32x4.add(a0, f32x4.mul(bf16lo(u), v128.load(xo, 32)));
+        a1 = f32x4.add(a1, f32x4.mul(bf16hi(u), v128.load(xo, 48)));
+      }
+      let acc = hsum(f32x4.add(a0, a1));
+      for (; i < n; i++) acc += reinterpret<f32>(<u32>load<u16>(wr + (<usize>i << 1)) << 16) * load<f32>(xr + (<usize>i << 2));
+      store<f32>(out + (<usize>(t * outRows + r) << 2), acc);
+    }
+  }
+}
+
+export function mm_f16(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32): void {
+  const n8 = n & ~7;
+  for (let r = r0; r < r1; r++) {
+    const wr = w + <usize>r * stride;
+    for (let t = 0; t < T; t++) {
+      const xr = x + (<usize>(t * n) << 2);
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let i = 0;
+      for (; i < n8; i += 8) {
+        const v = v128.load(wr + (<usize>i << 1));
+        const xo = xr + (<usize>i << 2);
+        a0 = f32x4.add(a0, f32x4.mul(f16x4(i32x4.extend_low_i16x8_u(v)), v128.load(xo)));
+        a1 = f32x4.add(a1, f32x4.mul(f16x4(i32x4.extend_high_i16x8_u(v)), v128.load(xo, 16)));
+      }
+      let acc = hsum(f32x4.add(a0, a1));
+      for (; i < n; i++) {
+        const h = i32x4.splat(load<u16>(wr + (<usize>i << 1)));
+        acc += f32x4.extract_lane(f16x4(h), 0) * load<f32>(xr + (<usize>i << 2));
+      }
+      store<f32>(out + (<usize>(t * outRows + r) << 2), acc);
+    }
+  }
+}
+
+/**
+ * FP8 rows (e5m2 when e5m2 != 0, else e4m3) with DeepSeek's 128x128 block scales: scale f32
+ * [ceil(rows/128), scaleCols], row r uses scale row (r + rowOff) >> 7 (rowOff: where this view starts in the
+ * matrix the grid belongs to). scale == 0: no scales (plain fp8).
+ */
+export function mm_f8(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32, scale: usize, scaleCols: i32, rowOff: i32, e5m2: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const wr = w + <usize>r * stride;
+    const srow = scale + (<usize>(((r + rowOff) >> 7) * scaleCols) << 2);
+    for (let t = 0; t < T; t++) {
+      const xr = x + (<usize>(t * n) << 2);
+      let acc: f32 = 0;
+      for (let b0 = 0; b0 < n; b0 += 128) {
+        const end = min(n, b0 + 128);
+        const e16 = b0 + ((end - b0) & ~15);
+        let a0 = f32x4.splat(0);
+        let a1 = f32x4.splat(0);
+        let i = b0;
+        for (; i < e16; i += 16) {
+          const v = v128.load(wr + <usize>i);
+          const lo = i16x8.extend_low_i8x16_u(v);
+          const hi = i16x8.extend_high_i8x16_u(v);
+          const xo = xr + (<usize>i << 2);
+          if (e5m2) {
+            a0 = f32x4.add(a0, f32x4.mul(e5m2x4(i32x4.extend_low_i16x8_u(lo)), v128.load(xo)));
+            a1 = f32x4.add(a1, f32x4.mul(e5m2x4(i32x4.extend_high_i16x8_u(lo)), v128.load(xo, 16)));
+            a0 = f32x4.add(a0, f32x4.mul(e5m2x4(i32x4.extend_low_i16x8_u(hi)), v128.load(xo, 32)));
+            a1 = f32x4.add(a1, f32x4.mul(e5m2x4(i32x4.extend_high_i16x8_u(hi)), v128.load(xo, 48)));
+          } else {
+            a0 = f32x4.add(a0, f32x4.mul(e4m3x4(i32x4.extend_low_i16x8_u(lo)), v128.load(xo)));
+            a1 = f32x4.add(a1, f32x4.mul(e4m3x4(i32x4.extend_high_i16x8_u(lo)), v128.load(xo, 16)));
+            a0 = f32x4.add(a0, f32x4.mul(e4m3x4(i32x4.extend_low_i16x8_u(hi)), v128.load(xo, 32)));
+            a1 = f32x4.add(a1, f32x4.mul(e4m3x4(i32x4.extend_high_i16x8_u(hi)), v128.load(xo, 48)));
+          }
+        }
+        let blk = hsum(f32x4.add(a0, a1));
+        for (; i < end; i++) {
+          const bv = i32x4.splat(load<u8>(wr + <usize>i));
+          blk += f32x4.extract_lane(e5m2 ? e5m2x4(bv) : e4m3x4(bv), 0) * load<f32>(xr + (<usize>i << 2));
+        }
+        acc += scale ? blk * load<f32>(srow + (<usize>(b0 >> 7) << 2)) : blk;
+      }
+      store<f32>(out + (<usize>(t * outRows + r) << 2), acc);
+    }
+  }
+}

@@ -1,0 +1,360 @@
+// The WebAssembly backend: AssemblyScript SIMD kernels (assembly/) over shared-memory arenas, with matmul and
+// attention split across a worker pool. Ops that are O(n) per token (rmsnorm, rope, swiglu) stay on the
+// reference loops: they are a rounding error next to the matmuls, and copying their operands into wasm memory
+// would cost as much as computing them.
+//
+// Weights are read where they lie when they were loaded through alloc() (into an arena); a weight that lives in
+// an ordinary JS buffer is copied into an arena on first use (the whole underlying ArrayBuffer, once) until the
+// loader allocates through alloc().
+
+import { Arena, ScratchPlan } from "./arena.js";
+import type { Kernels } from "./kernels.js";
+import { Pool } from "./pool/pool.js";
+import { KERNEL_OPS, type KernelFn, type KernelOp } from "./pool/protocol.js";
+import { refKernels } from "./ref.js";
+import { WA, type WasmModule } from "./wasm_api.js";
+import { compileKernels, type WasmVariant } from "./wasm_module.js";
+import type { Weight } from "./weight.js";
+
+export interface WasmOptions {
+  /** Threads including the caller's (default: 1). */
+  threads?: number;
+  /** Scratch bytes per arena (activations, outputs, KV rows of one call); default 256 MiB. */
+  scratchBytes?: number;
+  variant?: WasmVariant;
+  /** Upper bound of one arena (default: just under 4 GiB); tests shrink it to exercise many arenas. */
+  arenaBytes?: number;
+}
+
+export interface WasmKernels extends Kernels {
+  readonly threads: number;
+  readonly variant: WasmVariant;
+  alloc(bytes: number): Uint8Array;
+  /** Use only the first n threads from now on (1..threads): the bench's 1-vs-2-thread scaling on one model. */
+  setThreads(n: number): void;
+  /** Read bandwidth (bytes/s) these kernels reach streaming `bytes` of arena memory on the active threads. */
+  measureReadBandwidth(bytes: number, reps?: number): number;
+  /** Bytes allocated in arenas (weights plus scratch) and the number of arenas. */
+  memoryStats(): { arenas: number; bytes: number };
+  close(): void;
+}
+
+const QUANT_OPS: Partial<Record<Weight["dtype"], KernelOp>> = {
+  q8_0: "mm_q8_0",
+  q4_0: "mm_q4_0",
+  q4_k: "mm_q4_k",
+  q6_k: "mm_q6_k",
+};
+const FLOAT_OPS: Partial<Record<Weight["dtype"], KernelOp>> = {
+  f32: "mm_f32",
+  bf16: "mm_bf16",
+  f16: "mm_f16",
+  f8_e4m3: "mm_f8",
+  f8_e5m2: "mm_f8",
+};
+/** Below this many multiply-adds a job runs on the calling thread alone (dispatch costs ~10 µs). */
+const MIN_PARALLEL_MACS = 1 << 16;
+/** Pieces per thread: enough that a descheduled thread's share is small, few enough to keep claims cheap. */
+const CHUNKS_PER_THREAD = 4;
+
+export function wasmKernels(opts: WasmOptions | number = {}): WasmKernels {
+  return new WasmBackend(typeof opts === "number" ? { threads: opts } : opts);
+}
+
+class WasmBackend implements WasmKernels {
+  readonly name: string;
+  readonly threads: number;
+  readonly variant: WasmVariant;
+  private readonly module: WasmModule;
+  private readonly scratchBytes: number;
+  private readonly arenaBytes?: number;
+  private readonly arenas: Arena[] = [];
+  /** Per arena: the caller's instance's kernel exports, indexed like KERNEL_OPS. */
+  private readonly fns: KernelFn[][] = [];
+  private readonly byBuffer = new Map<ArrayBufferLike, Arena>();
+  private readonly copies = new WeakMap<ArrayBufferLike, { arena: Arena; base: number }>();
+  private readonly pool?: Pool;
+  private active: number;
+
+  constructor(o: WasmOptions) {
+    const c = compileKernels(o.variant);
+    this.module = c.module;
+    this.variant = c.variant;
+    this.threads = Math.max(1, Math.floor(o.threads ?? 1));
+    this.scratchBytes = o.scratchBytes ?? 256 << 20;
+    this.arenaBytes = o.arenaBytes;
+    this.name = `wasm-${this.variant}x${this.threads}`;
+    this.active = this.threads;
+    if (this.threads > 1) this.pool = new Pool(this.module, this.threads - 1);
+  }
+
+  // ---- memory -------------------------------------------------------------------------------------------
+
+  private newArena(): Arena {
+    const a = new Arena(this.arenas.length, this.scratchBytes, this.arenaBytes);
+    const inst = new WA.Instance(this.module, { env: { memory: a.memory } });
+    this.arenas.push(a);
+    this.fns.push(KERNEL_OPS.map((name) => inst.exports[name] as KernelFn));
+    for (const b of a.buffers) this.byBuffer.set(b, a);
+    this.pool?.addArena(a.memory);
+    return a;
+  }
+
+  private arena0(): Arena {
+    return this.arenas[0] ?? this.newArena();
+  }
+
+  private place(bytes: number): { arena: Arena; ptr: number; view: Uint8Array } {
+    let a = this.arenas[this.arenas.length - 1];
+    if (!a?.fits(bytes)) {
+      a = this.newArena();
+      if (!a.fits(bytes))
+        throw new Error(`wasm kernels: a ${bytes}-byte tensor exceeds one arena (${a.capacity} bytes)`);
+    }
+    const { ptr, view } = a.alloc(bytes);
+    for (const b of a.buffers) this.byBuffer.set(b, a);
+    return { arena: a, ptr, view };
+  }
+
+  alloc(bytes: number): Uint8Array {
+    return this.place(bytes).view;
+  }
+
+  memoryStats(): { arenas: number; bytes: number } {
+    return { arenas: this.arenas.length, bytes: this.arenas.reduce((s, a) => s + a.used, 0) };
+  }
+
+  /** Arena and address of a weight's bytes, copying its whole backing buffer into an arena on first sight. */
+  private locate(v: ArrayBufferView): { arena: Arena; ptr: number } {
+    const a = this.byBuffer.get(v.buffer);
+    if (a) return { arena: a, ptr: v.byteOffset };
+    let c = this.copies.get(v.buffer);
+    if (!c) {
+      const p = this.place(v.buffer.byteLength);
+      p.view.set(new Uint8Array(v.buffer));
+      c = { arena: p.arena, base: p.ptr };
+      this.copies.set(v.buffer, c);
+    }
+    return { arena: c.arena, ptr: c.base + v.byteOffset };
+  }
+
+  /**
+   * Runs kernel `op` over the index range [0, n) (args[rangeArg], args[rangeArg + 1] get each piece's bounds),
+   * cut into pieces that the active threads claim as they go; small jobs run on the caller alone.
+   */
+  private parallel(
+    arena: Arena,
+    op: KernelOp,
+    n: number,
+    work: number,
+    args: number[],
+    rangeArg: number,
+    scratch?: [number, number],
+  ): void {
+    const fns = this.fns[arena.index];
+    if (!this.pool || this.active <= 1 || work < MIN_PARALLEL_MACS || n < 2) {
+      args[rangeArg] = 0;
+      args[rangeArg + 1] = n;
+      fns[KERNEL_OPS.indexOf(op)](...args);
+      return;
+    }
+    const chunks = Math.min(n, this.active * CHUNKS_PER_THREAD);
+    this.pool.run(
+      {
+        op,
+        arena: arena.index,
+        args,
+        rangeArg,
+        n,
+        chunks,
+        scratchArg: scratch?.[0],
+        scratchStride: scratch?.[1],
+        threads: this.active,
+      },
+      fns,
+    );
+  }
+
+  setThreads(n: number): void {
+    this.active = Math.max(1, Math.min(this.threads, Math.floor(n)));
+  }
+
+  measureReadBandwidth(bytes: number, reps = 5): number {
+    const per = 1 << 20;
+    const n = Math.ceil(bytes / per);
+    const { arena, ptr } = this.place(n * per + 64 * n);
+    arena.bytes().fill(1, ptr, ptr + n * per);
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      this.parallel(arena, "read_bw", n, Number.POSITIVE_INFINITY, [ptr, per, 0, 0, ptr + n * per], 2);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return (n * per) / (best / 1000);
+  }
+
+  // ---- ops ------------------------------------------------------------------------------------------------
+
+  matmul(out: Float32Array, x: Float32Array, w: Weight, T: number): void {
+    const qop = QUANT_OPS[w.dtype];
+    const fop = FLOAT_OPS[w.dtype];
+    if (!qop && !fop) {
+      refKernels.matmul(out, x, w, T);
+      return;
+    }
+    const { rows, cols } = w;
+    const { arena, ptr: wp } = this.locate(w.bytes);
+    const fns = this.fns[arena.index];
+    const perToken = cols * 4 + rows * 4 + (qop ? cols * 3 + (cols / 32) * 8 + 256 : 128);
+    const scaleBytes =
+      (w.scale ? w.scale.byteLength + 64 : 0) + (qop ? (cols * 2 + (cols / 32) * 8 + 64) * this.threads : 0);
+    const chunk = Math.max(1, Math.floor((this.scratchBytes - scaleBytes - 4096) / perToken));
+    if (perToken + scaleBytes + 4096 > this.scratchBytes)
+      throw new Error(`wasm kernels: one row of ${w.rows}x${w.cols} exceeds scratch`);
+    for (let t0 = 0; t0 < T; t0 += chunk) {
+      const tc = Math.min(chunk, T - t0);
+      const plan = new ScratchPlan(arena);
+      const xp = plan.take(tc * cols * 4);
+      arena.f32(xp, tc * cols).set(x.subarray(t0 * cols, (t0 + tc) * cols));
+      const op = plan.take(tc * rows * 4);
+      const work = rows * cols * tc;
+      if (qop) {
+        const q8 = plan.take(tc * cols);
+        const q16 = plan.take(tc * cols * 2);
+        const d = plan.take((tc * cols) / 8);
+        const s = plan.take((tc * cols) / 8);
+        fns[KERNEL_OPS.indexOf("quantize_q8")](xp, tc, cols, q8, q16, d, s);
+        if (tc >= 4 && this.variant === "simd" && (w.dtype === "q4_k" || w.dtype === "q6_k")) {
+          // Prefill: unpack each k-quant row once into per-thread scratch, then four tokens per pass.
+          const per = cols * 2 + (cols / 32) * 8;
+          const sp = plan.take(per * this.threads);
+          const kind = w.dtype === "q4_k" ? 0 : 1;
+          const args = [kind, wp, w.rowStride, 0, 0, cols, q16, d, s, tc, op, rows, sp];
+          this.parallel(arena, "prefill_k", rows, work, args, 3, [12, per]);
+        } else this.parallel(arena, qop, rows, work, [wp, w.rowStride, 0, 0, cols, q8, q16, d, s, tc, op, rows], 2);
+      } else if (fop === "mm_f8") {
+        let sp = 0;
+        let sCols = 0;
+        if (w.scale) {
+          sp = plan.take(w.scale.byteLength);
+          arena.f32(sp, w.scale.length).set(w.scale);
+          sCols = Math.ceil(cols / 128);
+        }
+        const e5 = w.dtype === "f8_e5m2" ? 1 : 0;
+        const off = w.scaleRowOffset ?? 0;
+        this.parallel(
+          arena,
+          "mm_f8",
+          rows,
+          work,
+          [wp, w.rowStride, 0, 0, cols, xp, tc, op, rows, sp, sCols, off, e5],
+          2,
+        );
+      } else {
+        this.parallel(arena, fop!, rows, work, [wp, w.rowStride, 0, 0, cols, xp, tc, op, rows], 2);
+      }
+      out.set(arena.f32(op, tc * rows), t0 * rows);
+    }
+  }
+
+  rmsnorm(out: Float32Array, x: Float32Array, g: Float32Array, T: number, dim: number, eps: number): void {
+    refKernels.rmsnorm(out, x, g, T, dim, eps);
+  }
+
+  rope(
+    x: Float32Array,
+    T: number,
+    nHeads: number,
+    stride: number,
+    offset: number,
+    ropeDim: number,
+    cos: Float32Array,
+    sin: Float32Array,
+    interleaved: boolean,
+  ): void {
+    refKernels.rope(x, T, nHeads, stride, offset, ropeDim, cos, sin, interleaved);
+  }
+
+  swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void {
+    refKernels.swiglu(out, gate, up, n);
+  }
+
+  /** Copies f32 rows into scratch unless they already live in this arena. */
+  private stage(arena: Arena, plan: ScratchPlan, a: Float32Array, n: number): number {
+    if (this.byBuffer.get(a.buffer) === arena) return a.byteOffset;
+    const p = plan.take(n * 4);
+    arena.f32(p, n).set(a.subarray(0, n));
+    return p;
+  }
+
+  attention(
+    out: Float32Array,
+    q: Float32Array,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    T: number,
+    pos0: number,
+    nHeads: number,
+    nKv: number,
+    hd: number,
+    scale: number,
+  ): void {
+    const n = pos0 + T;
+    const items = T * nHeads;
+    const need = (2 * items * hd + 2 * n * nKv * hd + this.threads * (n + 16)) * 4 + 8192;
+    if (need > this.scratchBytes) {
+      refKernels.attention(out, q, kCache, vCache, T, pos0, nHeads, nKv, hd, scale);
+      return;
+    }
+    // Run in the arena that holds the cache when it was allocated through alloc(): then only q is copied.
+    const arena = this.byBuffer.get(kCache.buffer) ?? this.arena0();
+    const plan = new ScratchPlan(arena);
+    const qp = this.stage(arena, plan, q, items * hd);
+    const kp = this.stage(arena, plan, kCache, n * nKv * hd);
+    const vp = this.stage(arena, plan, vCache, n * nKv * hd);
+    const op = plan.take(items * hd * 4);
+    const pp = plan.take(this.threads * (n + 16) * 4);
+    const stride = (n + 16) * 4;
+    const args = [op, qp, kp, vp, T, pos0, nHeads, nKv, hd, scale, pp, 0, 0];
+    this.parallel(arena, "attention", items, items * n * hd * 2, args, 11, [10, stride]);
+    out.set(arena.f32(op, items * hd));
+  }
+
+  mlaAttention(
+    out: Float32Array,
+    qLat: Float32Array,
+    qPe: Float32Array,
+    cCache: Float32Array,
+    peCache: Float32Array,
+    T: number,
+    pos0: number,
+    nHeads: number,
+    rank: number,
+    ropeDim: number,
+    scale: number,
+  ): void {
+    const n = pos0 + T;
+    const items = T * nHeads;
+    const need = (2 * items * rank + items * ropeDim + n * (rank + ropeDim) + this.threads * (n + 16)) * 4 + 8192;
+    if (need > this.scratchBytes) {
+      refKernels.mlaAttention(out, qLat, qPe, cCache, peCache, T, pos0, nHeads, rank, ropeDim, scale);
+      return;
+    }
+    const arena = this.byBuffer.get(cCache.buffer) ?? this.arena0();
+    const plan = new ScratchPlan(arena);
+    const qp = this.stage(arena, plan, qLat, items * rank);
+    const pq = this.stage(arena, plan, qPe, items * ropeDim);
+    const cp = this.stage(arena, plan, cCache, n * rank);
+    const ep = this.stage(arena, plan, peCache, n * ropeDim);
+    const op = plan.take(items * rank * 4);
+    const pp = plan.take(this.threads * (n + 16) * 4);
+    const stride = (n + 16) * 4;
+    const args = [op, qp, pq, cp, ep, T, pos0, nHeads, rank, ropeDim, scale, pp, 0, 0];
+    this.parallel(arena, "mla_attention", items, items * n * (rank * 2 + ropeDim), args, 12, [11, stride]);
+    out.set(arena.f32(op, items * rank));
+  }
+
+  close(): void {
+    this.pool?.close();
+  }
+}

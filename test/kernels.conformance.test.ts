@@ -1,0 +1,302 @@
+// Every kernel of every backend against ref.ts (the spec) over all weight dtypes and odd shapes. Float-weight
+// kernels must agree to f32 rounding; quantized-weight kernels quantize activations to Q8 blocks on the fly, so
+// they must agree within the bound that quantization implies, computed per output from the inputs:
+// |Δ| <= Σ_blocks (d_b / 2) Σ_{i in block} |w_i|, d_b = amax_b / 127 (the activation rounding error).
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type DType, f32ToBf16, f32ToE4M3, f32ToF16, rowBytes } from "../src/core/dtype.js";
+import { quantizeRow } from "../src/core/quant/ggml.js";
+import type { Kernels } from "../src/kernels/kernels.js";
+import { refKernels } from "../src/kernels/ref.js";
+import { type WasmKernels, wasmKernels } from "../src/kernels/wasm.js";
+import { supportedVariants } from "../src/kernels/wasm_module.js";
+import { decodeRow, rowRange, type Weight } from "../src/kernels/weight.js";
+
+// ---- deterministic inputs ------------------------------------------------------------------------------------
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+function randn(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+}
+
+const FP8_SCALE_ROWS = 128;
+
+/** A [rows, cols] weight of `dtype` built from random f32 values, via the project's own encoders. */
+function makeWeight(dtype: DType, rows: number, cols: number, seed: number, alloc?: (n: number) => Uint8Array): Weight {
+  const f = randn(rows * cols, seed);
+  const stride = rowBytes(dtype, cols);
+  const bytes = alloc ? alloc(stride * rows) : new Uint8Array(stride * rows);
+  const w: Weight = { dtype, rows, cols, bytes, rowStride: stride };
+  for (let r = 0; r < rows; r++) {
+    const src = f.subarray(r * cols, (r + 1) * cols);
+    const dst = bytes.subarray(r * stride, (r + 1) * stride);
+    const dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+    switch (dtype) {
+      case "f32":
+        for (let c = 0; c < cols; c++) dv.setFloat32(c * 4, src[c], true);
+        break;
+      case "bf16":
+        for (let c = 0; c < cols; c++) dv.setUint16(c * 2, f32ToBf16(src[c]), true);
+        break;
+      case "f16":
+        for (let c = 0; c < cols; c++) dv.setUint16(c * 2, f32ToF16(src[c]), true);
+        break;
+      case "f8_e4m3":
+        for (let c = 0; c < cols; c++) dst[c] = f32ToE4M3(src[c] * 300);
+        break;
+      case "f8_e5m2":
+        for (let c = 0; c < cols; c++) dst[c] = f32ToF16(src[c]) >>> 8;
+        break;
+      default:
+        quantizeRow(dtype, src, dst);
+    }
+  }
+  if (dtype === "f8_e4m3")
+    w.scale = randn(Math.ceil(rows / FP8_SCALE_ROWS) * Math.ceil(cols / 128), seed + 1, 0.01).map(
+      (v) => Math.abs(v) + 1e-3,
+    );
+  return w;
+}
+
+const QUANT = new Set<DType>(["q8_0", "q4_0", "q4_k", "q6_k"]);
+
+/** Per-output tolerance: f32 rounding, plus the activation-quantization bound for quantized weights. */
+function tolerance(w: Weight, x: Float32Array, T: number): Float64Array {
+  const tol = new Float64Array(T * w.rows);
+  const row = new Float32Array(w.cols);
+  for (let r = 0; r < w.rows; r++) {
+    decodeRow(w, r, row);
+    for (let t = 0; t < T; t++) {
+      let mag = 0;
+      let q = 0;
+      for (let b = 0; b < w.cols; b += 32) {
+        let amax = 0;
+        let wsum = 0;
+        for (let i = b; i < Math.min(w.cols, b + 32); i++) {
+          amax = Math.max(amax, Math.abs(x[t * w.cols + i]));
+          wsum += Math.abs(row[i]);
+          mag += Math.abs(row[i] * x[t * w.cols + i]);
+        }
+        q += (amax / 127 / 2) * wsum;
+      }
+      tol[t * w.rows + r] = 2e-6 * mag + 1e-6 + (QUANT.has(w.dtype) ? q * 1.01 : 0);
+    }
+  }
+  return tol;
+}
+
+function checkMatmul(k: Kernels, w: Weight, T: number, seed: number): void {
+  const x = randn(T * w.cols, seed);
+  const want = new Float32Array(T * w.rows);
+  const got = new Float32Array(T * w.rows).fill(Number.NaN);
+  refKernels.matmul(want, x, w, T);
+  k.matmul(got, x, w, T);
+  const tol = tolerance(w, x, T);
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= tol[i]))
+      assert.fail(
+        `${k.name} ${w.dtype} [${w.rows}x${w.cols}] T=${T}: out[${i}] ${got[i]} vs ${want[i]} (|Δ| ${d} > ${tol[i]})`,
+      );
+  }
+}
+
+function close(got: Float32Array, want: Float32Array, what: string, rel = 1e-5): void {
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= rel * (1 + Math.abs(want[i])))) assert.fail(`${what}: [${i}] ${got[i]} vs ${want[i]}`);
+  }
+}
+
+// ---- backends --------------------------------------------------------------------------------------------------
+
+interface Backend {
+  label: string;
+  make?: () => WasmKernels;
+  skip?: string;
+}
+
+const variants = supportedVariants();
+const BACKENDS: Backend[] = [
+  { label: "wasm simd, 1 thread", make: () => wasmKernels({ threads: 1, variant: "simd", scratchBytes: 16 << 20 }) },
+  { label: "wasm simd, 2 threads", make: () => wasmKernels({ threads: 2, variant: "simd", scratchBytes: 16 << 20 }) },
+  variants.includes("relaxed")
+    ? {
+        label: "wasm relaxed, 2 threads",
+        make: () => wasmKernels({ threads: 2, variant: "relaxed", scratchBytes: 16 << 20 }),
+      }
+    : {
+        label: "wasm relaxed",
+        skip: "this runtime does not validate relaxed SIMD (Node 20: run with --experimental-wasm-relaxed-simd)",
+      },
+];
+
+const FLOAT_SHAPES: [number, number][] = [
+  [1, 37],
+  [7, 300],
+  [130, 129],
+  [3, 1024],
+];
+const Q32_SHAPES: [number, number][] = [
+  [1, 32],
+  [7, 96],
+  [130, 512],
+];
+const K_SHAPES: [number, number][] = [
+  [1, 256],
+  [9, 768],
+  [67, 512],
+];
+
+const SHAPES: Partial<Record<DType, [number, number][]>> = {
+  f32: FLOAT_SHAPES,
+  bf16: FLOAT_SHAPES,
+  f16: FLOAT_SHAPES,
+  f8_e4m3: [...FLOAT_SHAPES, [300, 260]],
+  f8_e5m2: FLOAT_SHAPES,
+  q8_0: Q32_SHAPES,
+  q4_0: Q32_SHAPES,
+  q4_k: K_SHAPES,
+  q6_k: K_SHAPES,
+};
+
+for (const b of BACKENDS) {
+  describe(`kernels conformance: ${b.label}`, { skip: b.skip }, () => {
+    const k = b.make ? b.make() : undefined;
+    after(() => k?.close());
+    if (!k) return;
+
+    for (const [dtype, shapes] of Object.entries(SHAPES) as [DType, [number, number][]][]) {
+      test(`matmul ${dtype}`, () => {
+        let seed = 1;
+        for (const [rows, cols] of shapes)
+          for (const T of [1, 3, 5]) checkMatmul(k, makeWeight(dtype, rows, cols, seed++), T, seed++);
+      });
+    }
+
+    test("matmul on weights allocated in the arena (no copy) and on row views", () => {
+      for (const dtype of ["q8_0", "q4_k", "bf16", "f8_e4m3"] as DType[]) {
+        const cols = dtype === "q4_k" ? 512 : 256;
+        const w = makeWeight(dtype, 260, cols, 7, (n) => k.alloc(n));
+        const before: number = k.memoryStats().bytes;
+        checkMatmul(k, w, 2, 8);
+        checkMatmul(k, rowRange(w, 129, 100), 1, 9);
+        assert.equal(k.memoryStats().bytes, before, "an arena weight must be used in place");
+      }
+    });
+
+    test("large matmul split across threads", () => {
+      checkMatmul(k, makeWeight("q8_0", 1000, 1536, 3), 1, 4);
+      checkMatmul(k, makeWeight("bf16", 999, 768, 5), 2, 6);
+    });
+
+    test("rmsnorm, rope (both layouts), swiglu", () => {
+      const T = 3;
+      const dim = 20;
+      const x = randn(T * dim, 11);
+      const g = randn(dim, 12);
+      const a = new Float32Array(T * dim);
+      const b2 = new Float32Array(T * dim);
+      refKernels.rmsnorm(a, x, g, T, dim, 1e-6);
+      k.rmsnorm(b2, x, g, T, dim, 1e-6);
+      close(b2, a, "rmsnorm");
+      for (const inter of [false, true]) {
+        const cos = randn(T * 4, 13);
+        const sin = randn(T * 4, 14);
+        const y1 = randn(T * 2 * 10, 15);
+        const y2 = y1.slice();
+        refKernels.rope(y1, T, 2, 10, 2, 8, cos, sin, inter);
+        k.rope(y2, T, 2, 10, 2, 8, cos, sin, inter);
+        close(y2, y1, `rope interleaved=${inter}`);
+      }
+      const gate = randn(50, 16, 5);
+      const up = randn(50, 17);
+      refKernels.swiglu(a, gate, up, 50);
+      k.swiglu(b2, gate, up, 50);
+      close(b2.subarray(0, 50), a.subarray(0, 50), "swiglu");
+    });
+
+    test("attention (GQA, causal, over a cache)", () => {
+      for (const [T, pos0, nHeads, nKv, hd] of [
+        [1, 0, 2, 1, 8],
+        [1, 9, 4, 2, 12],
+        [5, 3, 6, 2, 10],
+        [4, 0, 12, 2, 128],
+      ]) {
+        const ctx = pos0 + T + 2;
+        const q = randn(T * nHeads * hd, 21);
+        const kc = randn(ctx * nKv * hd, 22);
+        const vc = randn(ctx * nKv * hd, 23);
+        const a = new Float32Array(T * nHeads * hd);
+        const b2 = new Float32Array(T * nHeads * hd);
+        refKernels.attention(a, q, kc, vc, T, pos0, nHeads, nKv, hd, 1 / Math.sqrt(hd));
+        k.attention(b2, q, kc, vc, T, pos0, nHeads, nKv, hd, 1 / Math.sqrt(hd));
+        close(b2, a, `attention T=${T} pos0=${pos0} H=${nHeads}/${nKv} hd=${hd}`, 2e-5);
+      }
+    });
+
+    test("MLA attention (absorbed)", () => {
+      for (const [T, pos0, H, rank, rd] of [
+        [1, 0, 2, 16, 8],
+        [3, 4, 4, 30, 6],
+      ]) {
+        const ctx = pos0 + T;
+        const ql = randn(T * H * rank, 31);
+        const qp = randn(T * H * rd, 32);
+        const c = randn(ctx * rank, 33);
+        const pe = randn(ctx * rd, 34);
+        const a = new Float32Array(T * H * rank);
+        const b2 = new Float32Array(T * H * rank);
+        refKernels.mlaAttention(a, ql, qp, c, pe, T, pos0, H, rank, rd, 0.2);
+        k.mlaAttention(b2, ql, qp, c, pe, T, pos0, H, rank, rd, 0.2);
+        close(b2, a, `mla T=${T} pos0=${pos0}`, 2e-5);
+      }
+    });
+  });
+}
+
+// Where this runtime only runs relaxed SIMD behind a flag (Node 20), run this suite again under the flag so the
+// relaxed build is tested in CI too.
+describe("wasm relaxed SIMD under --experimental-wasm-relaxed-simd", () => {
+  const flagged = process.execArgv.includes("--experimental-wasm-relaxed-simd");
+  const skip =
+    variants.includes("relaxed") || flagged ? "relaxed SIMD already tested above in this process" : undefined;
+  test("conformance suite in a child process", { skip, timeout: 300_000 }, () => {
+    const r = spawnSync(
+      process.execPath,
+      ["--experimental-wasm-relaxed-simd", "--test", fileURLToPath(import.meta.url)],
+      {
+        encoding: "utf8",
+      },
+    );
+    if (/bad option|not allowed/.test(r.stderr)) return; // a runtime without the flag: nothing to test
+    assert.equal(r.status, 0, `relaxed-SIMD conformance failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+  });
+});
+
+describe("wasm arenas", () => {
+  test("weights spread over several arenas, each under its limit, all usable", () => {
+    const k = wasmKernels({ threads: 2, variant: "simd", scratchBytes: 1 << 20, arenaBytes: 3 << 20 });
+    try {
+      const ws = Array.from({ length: 6 }, (_, i) => makeWeight("q8_0", 1024, 1024, 40 + i, (n) => k.alloc(n)));
+      assert.ok(k.memoryStats().arenas >= 3, `expected several arenas, got ${k.memoryStats().arenas}`);
+      for (const [i, w] of ws.entries()) checkMatmul(k, w, 2, 50 + i);
+    } finally {
+      k.close();
+    }
+  });
+});
