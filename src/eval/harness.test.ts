@@ -307,19 +307,18 @@ describe("endpoint failures become failed items, never a crashed run", () => {
 });
 
 describe("concurrency against an endpoint", () => {
-  it("16 in flight beats sequential on a 100 ms endpoint", async () => {
-    const fake = await startFakeEndpoint({
-      delayMs: 100,
-      script: (path) =>
-        path === "/chat/completions"
-          ? {
-              body: {
-                choices: [{ message: { content: "\\boxed{1}" }, finish_reason: "stop" }],
-                usage: { prompt_tokens: 3, completion_tokens: 2 },
-              },
-            }
-          : undefined,
-    });
+  it("--concurrency 16 keeps 16 requests in flight; wall time against sequential is reported", async () => {
+    const script = (path: string) =>
+      path === "/chat/completions"
+        ? {
+            body: {
+              choices: [{ message: { content: "\\boxed{1}" }, finish_reason: "stop" }],
+              usage: { prompt_tokens: 3, completion_tokens: 2 },
+            },
+          }
+        : undefined;
+    const seqFake = await startFakeEndpoint({ delayMs: 100, script });
+    const fake = await startFakeEndpoint({ delayMs: 100, barrier: 16, script });
     try {
       const items: Item[] = Array.from({ length: 16 }, (_, i) => ({
         id: String(i),
@@ -327,8 +326,8 @@ describe("concurrency against an endpoint", () => {
         gold: "1",
         groups: {},
       }));
-      const backend = endpointBackend({ url: fake.url, model: "m", retries: 0 });
-      const timed = async (c: number) => {
+      const timed = async (url: string, c: number) => {
+        const backend = endpointBackend({ url, model: "m", retries: 0 });
         const t = Date.now();
         await runEval({
           task: getTask("gsm8k"),
@@ -341,13 +340,15 @@ describe("concurrency against an endpoint", () => {
         });
         return Date.now() - t;
       };
-      const seq = await timed(1);
-      const par = await timed(16);
+      const seq = await timed(seqFake.url, 1);
+      const par = await timed(fake.url, 16);
+      assert.equal(seqFake.maxInFlight, 1);
       assert.equal(fake.maxInFlight, 16);
-      assert.ok(seq >= 1600 && par < seq / 4, `sequential ${seq} ms, 16-way ${par} ms`);
+      // A measurement, not a pass/fail speed goal (the machine may be loaded).
       process.stderr.write(`# concurrency: 16 requests at 100 ms: sequential ${seq} ms, --concurrency 16 ${par} ms\n`);
     } finally {
       await fake.close();
+      await seqFake.close();
     }
   });
 });

@@ -26,6 +26,11 @@ export interface FakeOptions {
   script?: (path: string, body: Record<string, unknown>, n: number) => FakeReply | undefined;
   /** Delay every answer (concurrency timing). */
   delayMs?: number;
+  /**
+   * Hold each request until this many are in flight at once (or 5 s pass), then answer: proves a client
+   * really keeps that many requests open, whatever the machine's load.
+   */
+  barrier?: number;
 }
 
 export interface FakeEndpoint {
@@ -71,10 +76,18 @@ export async function startFakeEndpoint(opts: FakeOptions = {}): Promise<FakeEnd
   const counts = new Map<string, number>();
   const state: FakeEndpoint = { url: "", requests: [], maxInFlight: 0, close: async () => {} };
   let inFlight = 0;
+  let release: (() => void) | undefined;
+  const gate = opts.barrier
+    ? new Promise<void>((r) => {
+        release = r;
+        setTimeout(r, 5000).unref();
+      })
+    : undefined;
   const local = opts.engine ? localBackend(opts.engine) : undefined;
   const server: Server = createServer(async (req, res) => {
     inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, inFlight);
+    if (opts.barrier && inFlight >= opts.barrier) release?.();
     try {
       const path = (req.url ?? "").replace(/^\/v1/, "");
       const body = req.method === "POST" ? await readBody(req) : {};
@@ -82,6 +95,7 @@ export async function startFakeEndpoint(opts: FakeOptions = {}): Promise<FakeEnd
       const n = (counts.get(path) ?? 0) + 1;
       counts.set(path, n);
       const scripted = opts.script?.(path, body, n);
+      if (gate) await gate;
       const delay = scripted?.delayMs ?? opts.delayMs ?? 0;
       if (delay) await new Promise((r) => setTimeout(r, delay));
       if (scripted?.hang) return; // the client's timeout closes it
