@@ -8,7 +8,7 @@ const [dir, expr, mode] = process.argv.slice(2);
 const [a, b] = expr.split("+");
 const e = loadEngine(dir);
 const p = promptText(a, b) + (mode === "nothink" ? "</think>\n\n" : "");
-const gen = generate(e.model, e.tokenizer, encode(p), { maxTokens: 200, temperature: 0 });
+const gen = generate(e.model, e.tokenizer, encode(p), { maxTokens: 320, temperature: 0 });
 for (;;) {
   const s = await gen.next();
   if (s.done) {

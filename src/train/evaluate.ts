@@ -70,7 +70,7 @@ export async function accuracy(dir: string, digits: number[], n: number, seed = 
   const e = loadEngine(dir);
   const rows: AccuracyRow[] = [];
   const run = async (prompt: number[]) => {
-    const gen = generate(e.model, e.tokenizer, prompt, { maxTokens: 220, temperature: 0 });
+    const gen = generate(e.model, e.tokenizer, prompt, { maxTokens: 320, temperature: 0 });
     for (;;) {
       const s = await gen.next();
       if (s.done) return s.value;

@@ -47,6 +47,12 @@ export interface TinyConfig {
   ropeTheta: number;
   rmsEps: number;
   maxPos: number;
+  /**
+   * Training-only init (not exported): > 0 gives every token embedding a constant feature of this size in
+   * dimension 0 and lets each layer's rotary key and query latent read it, so position-only attention
+   * (a lookup at a fixed relative offset) is available from step 0 instead of having to be discovered.
+   */
+  posInit?: number;
 }
 
 export interface MoeState {
@@ -112,7 +118,27 @@ export class TinyV3 {
     }
     P("model.norm.weight", [c.hidden], "ones");
     P("lm_head.weight", [c.vocabSize, c.hidden]);
+    if (c.posInit) this.positionalInit(c.posInit, rng);
     this.tables = ropeTables({ theta: c.ropeTheta, dim: c.qkRopeDim, interleaved: true });
+  }
+
+  private positionalInit(kappa: number, rng: Rng): void {
+    const c = this.cfg;
+    const emb = this.p("model.embed_tokens.weight").data;
+    for (let v = 0; v < c.vocabSize; v++) emb[v * c.hidden] = kappa;
+    for (let l = 0; l < c.nLayers; l++) {
+      const a = `model.layers.${l}.self_attn`;
+      const kv = this.p(`${a}.kv_a_proj_with_mqa.weight`).data;
+      for (let j = 0; j < c.qkRopeDim; j++) kv[(c.kvLoraRank + j) * c.hidden] = rng.next() < 0.5 ? -0.25 : 0.25;
+      this.p(`${a}.q_a_proj.weight`).data[0] = 0.25;
+      // Queries start aligned with the keys: every head begins with a mild recency bias (score falls off with
+      // distance over the RoPE frequencies), so early attention is not spread evenly over ~200 positions.
+      const qb = this.p(`${a}.q_b_proj.weight`).data;
+      const qk = c.qkNopeDim + c.qkRopeDim;
+      for (let h = 0; h < c.nHeads; h++)
+        for (let j = 0; j < c.qkRopeDim; j++)
+          qb[(h * qk + c.qkNopeDim + j) * c.qLoraRank] = 0.8 * kv[(c.kvLoraRank + j) * c.hidden];
+    }
   }
 
   p(name: string): Param {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Tape } from "./autograd.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { makeExample, type TaskOptions, toBatch } from "./data/arith.js";
+import { encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
 import { type TinyConfig, TinyV3, updateBias } from "./model.js";
 import { AdamW, clipGradNorm, lrAt, zeroGrads } from "./optim.js";
@@ -36,6 +37,12 @@ export interface Recipe {
   seqAux: number;
   ckptEvery: number;
   logEvery: number;
+  /**
+   * For the first this-many steps only digit targets carry loss (the scratchpad's layout is given by teacher
+   * forcing): the only signal is which digit, so attention heads form as lookups before the easy layout
+   * tokens can pull them onto structural roles. 0 or absent: off.
+   */
+  digitFocusSteps?: number;
   /** Export the final model here as a Hugging Face folder. */
   export?: string;
 }
@@ -150,6 +157,7 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
     if (opts.shouldStop?.()) break;
     const rng = new Rng((recipe.seed * 1000003 + step * 7919) >>> 0);
     const batch = toBatch(Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)));
+    if (step < (recipe.digitFocusSteps ?? 0)) focusDigits(batch);
     const tape = new Tape();
     zeroGrads(params);
     const { loss, ce } = model.loss(tape, batch.ids, batch.targets, batch.mask, batch.B, batch.T, {
@@ -189,6 +197,13 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
   }
   return { model, history };
 }
+
+/** Drops the loss on every target that is not a digit. */
+function focusDigits(batch: { targets: Int32Array; mask: Float32Array }): void {
+  for (let i = 0; i < batch.mask.length; i++) if (!DIGIT_IDS.has(batch.targets[i])) batch.mask[i] = 0;
+}
+
+const DIGIT_IDS = new Set(encode("0123456789"));
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return "?";

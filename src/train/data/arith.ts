@@ -1,53 +1,59 @@
-// Addition with a <think> scratchpad laid out so that every step a tiny transformer must take is a lookup at a
-// fixed relative offset (what RoPE makes easy) or a match on a unique tag, never a count. W = 6 columns.
+// Addition with a <think> scratchpad in which every line is the previous line shifted by one, plus a few
+// characters computed from fixed columns of the previous line. Every lookup is at a fixed relative offset that
+// many tokens share (above all "the same column one line up", 18 tokens back), which a tiny RoPE transformer
+// learns fast; no step needs a count or a content match. W = 5: every line is 17 characters and a newline,
+// a window of 2W+1 columns, a carry column and a W-column register.
 //
 //   prompt   <BOS><User>What is 1234+5678?<Assistant><think>\n
-//   think    fedcba            tag line: column letters (a = units) above...
-//            __5678            ...B right-aligned: a constant offset from the end of the prompt
-//            __                Z: W - len(B) blanks, so that what follows sits at a constant offset from A
-//            FEDCBA            tag line for A
-//            __1234            A right-aligned
-//            a4+8+0=12 2_____  one line per column: tag, digits, carry in, sum; then the result register,
-//            b3+7+1=11 12____  which shifts right each line as the new digit enters on the left
-//            c2+6+1=09 912___
-//            d1+5+0=06 6912__
-//   answer   </think>\n\n6912<EOS>   the answer copies the last register up to its first blank
+//   think    __1234+5678 _____   line 0: the 11 prompt characters before "?", digits and + kept, else _
+//            ___1234+567 8____   phase 1 (W lines): while the window does not end in +, shift it right;
+//            ____1234+56 78___   its last character (a digit of B, else _) enters the register on the
+//            _____1234+5 678__   left, which shifts right. After W lines A is right-aligned in columns
+//            ______1234+ 5678_   5-9 of the window and B in the register, units under units.
+//            ______1234+ _5678
+//            4______123+1__567   phase 2 (after the register's last column holds a digit, or the carry
+//            12______12+1___56   column does): column 0 = units of A + B + carry, columns 1-9 shift
+//            912______1+0____5   right (the sum digits form a register on the left), then +, the carry,
+//            6912_______+0_____  B shifted right; stop when A and B are empty and the carry is 0
+//   answer   </think>\n\n6912<EOS>   the answer copies the last line from column 0 up to the first _
 //
-// The register turns "digits come out least significant first" into "the answer reads left to right" with
-// no reversal, which is the step tiny models fail at.
+// The sum register turns "digits come out least significant first" into "the answer reads left to right"
+// with no reversal. Operands of up to W digits fit (sums of W+1 digits too).
 
 import type { Rng } from "../rng.js";
 import { ASSISTANT, BOS, END_THINK, EOS, encode, THINK, USER } from "./vocab.js";
 
-export const W = 6;
+export const W = 5;
+/** Window width: room for two W-digit operands and the +. */
+const M = 2 * W + 1;
 const BLANK = "_";
 const PREFIXES = ["What is ", "What is ", "What is ", "What is ", "what is ", "Compute ", "", "What's "];
 
-function rightAlign(s: string): string {
-  return BLANK.repeat(W - s.length) + s;
+function digit(ch: string): number {
+  return ch === BLANK || ch === " " ? 0 : Number(ch);
 }
 
 /** The reasoning text (without <think> and the newline after it) for a + b. */
 export function scratchpad(a: string, b: string): string {
-  const tags = "abcdefghij".slice(0, W);
-  const lines = [
-    [...tags].reverse().join(""),
-    rightAlign(b),
-    BLANK.repeat(W - b.length),
-    [...tags.toUpperCase()].reverse().join(""),
-    rightAlign(a),
-  ];
+  let win = `${a}+${b}`.padStart(M, BLANK);
+  let c = " ";
   let reg = BLANK.repeat(W);
-  let carry = 0;
+  const lines = [`${win}${c}${reg}`];
+  // Phase 1: move B, one digit a line, into the register, until its units reach the last column.
   for (let i = 0; i < W; i++) {
-    const da = i < a.length ? a[a.length - 1 - i] : BLANK;
-    const db = i < b.length ? b[b.length - 1 - i] : BLANK;
-    if (da === BLANK && db === BLANK && carry === 0) break;
-    const s = (da === BLANK ? 0 : Number(da)) + (db === BLANK ? 0 : Number(db)) + carry;
-    const sum = String(s).padStart(2, "0");
-    reg = (sum[1] + reg).slice(0, W);
-    lines.push(`${tags[i]}${da}+${db}+${carry}=${sum} ${reg}`);
-    carry = s >= 10 ? 1 : 0;
+    const last = win[M - 1];
+    reg = (last === "+" ? BLANK : last) + reg.slice(0, W - 1);
+    if (last !== "+") win = BLANK + win.slice(0, M - 1);
+    lines.push(`${win}${c}${reg}`);
+  }
+  // Phase 2: one column a line.
+  for (;;) {
+    const s = digit(win[M - 2]) + digit(reg[W - 1]) + digit(c);
+    win = `${s % 10}${win.slice(0, M - 2)}+`;
+    c = s >= 10 ? "1" : "0";
+    reg = BLANK + reg.slice(0, W - 1);
+    lines.push(`${win}${c}${reg}`);
+    if (win[M - 2] === BLANK && reg[W - 1] === BLANK && c === "0") break;
   }
   return lines.join("\n");
 }
