@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { FIXTURES } from "../../test/fixtures.js";
 import { type Engine, loadEngine } from "../generate/engine.js";
 import { type Backend, localBackend } from "./backend.js";
 import { endpointBackend } from "./client.js";
@@ -15,7 +16,7 @@ import { getTask } from "./tasks/index.js";
 import type { Item } from "./tasks/task.js";
 import { type FakeEndpoint, startFakeEndpoint } from "./testing/fake_endpoint.js";
 
-const FIXTURE = "/work/shared/fixtures/tiny-qwen2/hf";
+const FIXTURE = join(FIXTURES, "tiny-qwen2", "hf");
 const fixtureUrl = new URL("../../../../shared/fixtures/tiny-qwen2/hf/config.json", import.meta.url);
 const haveFixture = existsSync(fixtureUrl) || existsSync(join(FIXTURE, "config.json"));
 const fixturePath = existsSync(fixtureUrl) ? new URL(".", fixtureUrl).pathname : FIXTURE;

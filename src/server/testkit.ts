@@ -3,7 +3,10 @@
 import { type Engine, loadEngine } from "../generate/engine.js";
 import { type RunningServer, type ServeOptions, startServer } from "./server.js";
 
-export const FIXTURES = "/work/shared/fixtures";
+export { FIXTURES } from "../../test/fixtures.js";
+
+import { FIXTURES } from "../../test/fixtures.js";
+
 const engines = new Map<string, Engine>();
 
 export function fixtureEngine(name = "tiny-qwen2"): Engine {

@@ -2,8 +2,10 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { FIXTURES } from "../../../test/fixtures.js";
 
 const serveJs = fileURLToPath(new URL("./serve.js", import.meta.url));
 
@@ -11,17 +13,7 @@ test("r1 serve: SIGTERM drains the in-flight stream and exits 0", async () => {
   const script = `import(${JSON.stringify(serveJs)}).then(async (m) => { process.exitCode = await m.command.run(process.argv.slice(1)); })`;
   const child = spawn(
     process.execPath,
-    [
-      "-e",
-      script,
-      "--",
-      "--model",
-      "/work/shared/fixtures/tiny-qwen2/hf",
-      "--served-model-name",
-      "tiny",
-      "--port",
-      "0",
-    ],
+    ["-e", script, "--", "--model", join(FIXTURES, "tiny-qwen2", "hf"), "--served-model-name", "tiny", "--port", "0"],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, R1_API_KEYS: "k1,k2" } },
   );
   const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);

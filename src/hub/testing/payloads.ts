@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { packageRoot } from "../ref.js";
 
 export function fixturesDir(): string | undefined {
-  const candidates = [process.env.R1_FIXTURES, resolve(packageRoot(), "../shared/fixtures"), "/work/shared/fixtures"];
+  const candidates = [process.env.R1_FIXTURES, resolve(packageRoot(), "../shared/fixtures")];
   return candidates.find((d): d is string => !!d && existsSync(join(d, "tiny-qwen2")));
 }
 
