@@ -1,7 +1,7 @@
 // Load test on loopback (issue 5): N concurrent streaming clients for S seconds against an in-process server.
 // Checks every stream (status 200, [DONE], usage) and that each answer equals the same prompt run alone at
 // temperature 0 (no mixed-up streams under batching), then reports aggregate tokens/s against one client.
-//   node dist/tools/load_test.js [--model PATH] [--clients 32] [--seconds 60] [--max-tokens 32]
+//   node dist/tools/loadtest.js [--model PATH] [--clients 32] [--seconds 60] [--max-tokens 32]
 // Exits 1 on any error or mismatch. Traffic goes only to 127.0.0.1, bounded in time.
 
 import { join } from "node:path";
