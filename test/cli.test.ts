@@ -3,11 +3,10 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { FIXTURES, type Golden, ROOT } from "./fixtures.js";
+import { FIXTURES, type Golden, ROOT, tempDir } from "./fixtures.js";
 
 const CLI = join(ROOT, "dist/src/cli/index.js");
 const QWEN = join(FIXTURES, "tiny-qwen2");
@@ -23,7 +22,7 @@ function r1(...args: string[]) {
 
 /** A copy of a fixture folder (weights symlinked) with config.json edited. */
 function editedFixture(src: string, edit: (cfg: Record<string, unknown>) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), "r1-cfg-"));
+  const dir = tempDir("r1-cfg-");
   for (const f of ["tokenizer.json", "tokenizer_config.json", "model.safetensors"])
     symlinkSync(join(src, "hf", f), join(dir, f));
   const cfg = JSON.parse(readFileSync(join(src, "hf", "config.json"), "utf8"));

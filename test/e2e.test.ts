@@ -6,11 +6,10 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { FIXTURES, ROOT } from "./fixtures.js";
+import { FIXTURES, ROOT, tempDir } from "./fixtures.js";
 
 const CLI = join(ROOT, "dist/src/cli/index.js");
 const QWEN = join(FIXTURES, "tiny-qwen2", "hf");
@@ -59,7 +58,7 @@ function serve(): Promise<string> {
 }
 
 test("eval arith on the default model, locally", () => {
-  const out = mkdtempSync(join(tmpdir(), "r1-e2e-"));
+  const out = tempDir("r1-e2e-");
   const r = spawnSync(
     process.execPath,
     [CLI, "eval", "--task", "arith", "--model", "r1-tiny", "--limit", "10", "--temperature", "0", "--out", out],
@@ -73,7 +72,7 @@ test("eval arith on the default model, locally", () => {
 
 test("eval gsm8k --limit 20 through r1 serve", async () => {
   const url = await serve();
-  const out = mkdtempSync(join(tmpdir(), "r1-e2e-"));
+  const out = tempDir("r1-e2e-");
   const r = await evalAsync(
     ...[
       "--task",
@@ -100,8 +99,8 @@ test("eval gsm8k --limit 20 through r1 serve", async () => {
 for (const task of ["hellaswag", "mmlu"]) {
   test(`${task}: log-likelihood scores identical from the local engine and through r1 serve`, async () => {
     const url = await serve();
-    const local = mkdtempSync(join(tmpdir(), "r1-e2e-"));
-    const remote = mkdtempSync(join(tmpdir(), "r1-e2e-"));
+    const local = tempDir("r1-e2e-");
+    const remote = tempDir("r1-e2e-");
     const limit = task === "mmlu" ? "1" : "4";
     const a = await evalAsync("--task", task, "--model", QWEN, "--limit", limit, "--kernels", "ref", "--out", local);
     assert.equal(a.code, 0, a.err);

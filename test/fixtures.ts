@@ -1,6 +1,7 @@
 // Paths to ../shared (fixtures, data) resolved from the repo root, wherever the compiled test runs from.
 
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,4 +29,16 @@ export interface GoldenPrompt {
 export interface Golden {
   n_vocab: number;
   prompts: GoldenPrompt[];
+}
+
+const temps: string[] = [];
+process.on("exit", () => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
 }

@@ -4,15 +4,14 @@
 // into a rope_freqs tensor). Both must give the same logits; if either path were wrong they would differ.
 
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { alignedBytes, type Tensor } from "../src/core/tensor.js";
 import { writeGGUF } from "../src/formats/gguf_write.js";
 import { writeSafetensors } from "../src/formats/safetensors_write.js";
 import { loadModel } from "../src/models/load.js";
-import { FIXTURES } from "./fixtures.js";
+import { FIXTURES, tempDir } from "./fixtures.js";
 
 const H = 64;
 const HEADS = 4;
@@ -111,7 +110,7 @@ test("llama: HF folder and converted GGUF agree (RoPE layout, llama3 scaling)", 
   }
   gg["rope_freqs.weight"] = f32([HD / 2], factors);
 
-  const dir = mkdtempSync(join(tmpdir(), "r1-llama-"));
+  const dir = tempDir("r1-llama-");
   const hfDir = join(dir, "hf");
   mkdirSync(hfDir);
   writeSafetensors(join(hfDir, "model.safetensors"), hf);

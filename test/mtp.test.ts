@@ -2,15 +2,14 @@
 // The loader keeps it on disk and out of the forward pass, says so, and generates exactly as without it.
 
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { f32ToBf16 } from "../src/core/dtype.js";
 import { alignedBytes, type Tensor } from "../src/core/tensor.js";
 import { writeSafetensors } from "../src/formats/safetensors_write.js";
 import { loadModel } from "../src/models/load.js";
-import { FIXTURES } from "./fixtures.js";
+import { FIXTURES, tempDir } from "./fixtures.js";
 
 function bf16(shape: number[], v: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -21,7 +20,7 @@ function bf16(shape: number[], v: number): Tensor {
 
 test("an MTP layer is kept aside with a note, and the output is unchanged", () => {
   const src = join(FIXTURES, "tiny-deepseek-v3", "hf");
-  const dir = mkdtempSync(join(tmpdir(), "r1-mtp-"));
+  const dir = tempDir("r1-mtp-");
   for (const f of [
     "model-00001-of-00002.safetensors",
     "model-00002-of-00002.safetensors",

@@ -3,19 +3,18 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { FIXTURES, ROOT } from "./fixtures.js";
+import { FIXTURES, ROOT, tempDir } from "./fixtures.js";
 
 const CLI = join(ROOT, "dist/src/cli/index.js");
 const GUARD = pathToFileURL(join(ROOT, "dist/test/support/deny_network.js")).href;
 
 for (const model of [join(FIXTURES, "tiny-deepseek-v3", "hf"), join(FIXTURES, "tiny-qwen2", "model-f32.gguf")]) {
   test(`no network: load and generate ${model.split("/").slice(-2).join("/")}`, () => {
-    const netLog = join(mkdtempSync(join(tmpdir(), "r1-net-")), "attempts.log");
+    const netLog = join(tempDir("r1-net-"), "attempts.log");
     // The guard itself must work: a deliberate fetch in a guarded process is recorded.
     const probe = spawnSync(
       process.execPath,
@@ -27,7 +26,7 @@ for (const model of [join(FIXTURES, "tiny-deepseek-v3", "hf"), join(FIXTURES, "t
     assert.equal(probe.status, 0);
     assert.match(readFileSync(netLog, "utf8"), /fetch/);
 
-    const quiet = join(mkdtempSync(join(tmpdir(), "r1-net-")), "attempts.log");
+    const quiet = join(tempDir("r1-net-"), "attempts.log");
     const r = spawnSync(
       process.execPath,
       ["--import", GUARD, CLI, "run", "--model", model, "--prompt", "Say hi", "--max-tokens", "8", "--json"],
