@@ -4,8 +4,11 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
-import { startTestServer } from "../server/testkit.js";
+import { ROOT } from "../../test/fixtures.js";
+import { loadEngine } from "../generate/engine.js";
+import { startServer } from "../server/server.js";
 import { chatPage } from "./page.js";
 
 test("the page is one self-contained file", () => {
@@ -42,23 +45,25 @@ async function playwright(): Promise<{ chromium: { launch(o: object): Promise<Pw
   }
 }
 
-test("headless Chromium: a message shows reasoning and stats", async (t) => {
+test("headless Chromium: a message shows reasoning, the answer and stats", async (t) => {
   const pw = await playwright();
   if (!pw || !chromium) return t.skip("needs chromium and playwright-core");
-  const srv = await startTestServer();
+  // The default model closes </think> and answers, so both parts must show.
+  const srv = await startServer({ engine: loadEngine(join(ROOT, "models", "r1-tiny")), modelName: "r1-tiny", port: 0 });
   const browser = await pw.chromium.launch({ executablePath: chromium, args: ["--no-sandbox"] });
   try {
     const page = await browser.newPage();
     await page.goto(srv.url);
-    await page.fill("#max", "16");
+    await page.fill("#max", "400");
     await page.fill("#input", "What is 12+34?");
     await page.click("#send");
     // Expressions run in the page (strings, so this file needs no DOM types).
     const stats = `document.querySelector(".assistant .stats")?.textContent ?? ""`;
-    await page.waitForFunction(`/tokens\\/s/.test(${stats})`, null, { timeout: 15_000 });
+    await page.waitForFunction(`/tokens\\/s/.test(${stats})`, null, { timeout: 30_000 });
     await page.waitForFunction(`/deepseek-r1 \\$/.test(${stats})`, null, { timeout: 15_000 });
     const reasoning = await page.textContent(".assistant .rtext");
     assert.ok((reasoning ?? "").length > 0);
+    assert.match((await page.textContent(".assistant .answer")) ?? "", /^\d+$/);
     await page.reload();
     assert.equal(await page.locator(".msg").count(), 2, "the conversation survives a reload");
   } finally {
