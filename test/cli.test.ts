@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, renameSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { FIXTURES, type Golden, ROOT, tempDir } from "./fixtures.js";
@@ -139,7 +139,7 @@ test("bad input: a truncated safetensors file names the file", () => {
   const copy = join(dir, "copy.safetensors");
   copyFileSync(real, copy);
   truncateSync(copy, 100_000);
-  spawnSync("mv", [copy, weights]);
+  renameSync(copy, weights);
   assertUserError(r1("run", "--model", dir, "--prompt", "hi"), "model.safetensors");
 });
 

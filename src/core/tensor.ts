@@ -2,7 +2,7 @@
 // Shapes are row-major, outermost first, as PyTorch and safetensors write them (a Linear weight is
 // [out, in]); the GGUF reader reverses ggml's ne[] order at the edge so the rest of r1ts sees one convention.
 
-import { type DType, ELEMENT_BYTES, rowBytes } from "./dtype.js";
+import { type DType, rowBytes } from "./dtype.js";
 
 export interface Tensor {
   dtype: DType;
@@ -21,10 +21,6 @@ export function byteSize(dtype: DType, shape: readonly number[]): number {
   if (shape.length === 0) return rowBytes(dtype, 1);
   const inner = shape[shape.length - 1];
   return rowBytes(dtype, inner) * (numel(shape) / inner);
-}
-
-export function isPlainDType(dtype: DType): boolean {
-  return ELEMENT_BYTES[dtype] !== undefined;
 }
 
 /** A typed view of a plain-dtype tensor; fails loudly on misaligned storage instead of copying silently. */

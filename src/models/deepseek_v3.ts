@@ -10,7 +10,7 @@ import { type DeepseekV3Config, isMoeLayer, kvValuesPerToken } from "./config.js
 import { addInto, type DecoderWeights, runDecoder, type Seg } from "./layers/decoder.js";
 import { type FfnWeights, swigluFfn } from "./layers/ffn.js";
 import { type MlaWeights, mlaBlock, mlaScale } from "./layers/mla.js";
-import { type MoeWeights, moeFfn, type Route } from "./layers/moe.js";
+import { type MoeWeights, moeFfn } from "./layers/moe.js";
 import { ropeTables } from "./layers/rope.js";
 import type { BatchItem, CausalLM, KVCache } from "./model.js";
 import { countFor, modelBase } from "./stats.js";
@@ -104,7 +104,6 @@ export function buildDeepseekV3(c: DeepseekV3Config, s: WeightStore, k: Kernels,
   }
   const tables = ropeTables(c.rope);
   const scale = mlaScale(c);
-  let onRoute: ((layer: number, r: Route) => void) | undefined;
 
   const block = (l: number, x: Float32Array, N: number, segs: Seg[]) => {
     const b = blocks[l];
@@ -112,14 +111,14 @@ export function buildDeepseekV3(c: DeepseekV3Config, s: WeightStore, k: Kernels,
     const h = new Float32Array(N * hidden);
     k.rmsnorm(h, x, b.ffnNorm, N, hidden, c.rmsEps);
     const f = new Float32Array(N * hidden);
-    if (b.moe) moeFfn(k, b.moe, c, h, N, f, onRoute && ((r) => onRoute?.(l, r)));
+    if (b.moe) moeFfn(k, b.moe, c, h, N, f);
     else if (b.dense) swigluFfn(k, b.dense, h, N, f);
     addInto(x, f, N * hidden);
   };
   const run = (items: BatchItem[]) => runDecoder(k, dec, c.nLayers, hidden, c.rmsEps, block, items);
 
   return {
-    ...modelBase(s, countFor(c, s), notes),
+    ...modelBase(countFor(c, s), notes),
     config: c,
     kernels: k,
     newCache(ctx: number): KVCache {
@@ -129,9 +128,5 @@ export function buildDeepseekV3(c: DeepseekV3Config, s: WeightStore, k: Kernels,
     forward: (tokens, cache, allLogits = false) => run([{ tokens, cache, allLogits }])[0],
     forwardBatch: run,
     cacheBytesPerToken: () => kvValuesPerToken(c) * 4,
-    /** Test and benchmark hook: observe every routing decision. */
-    setRouteObserver(fn?: (layer: number, r: Route) => void) {
-      onRoute = fn;
-    },
-  } as CausalLM;
+  };
 }

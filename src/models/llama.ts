@@ -60,7 +60,7 @@ export function buildLlama(cfg: DenseConfig, s: WeightStore, k: Kernels, notes: 
   };
   const run = (items: BatchItem[]) => runDecoder(k, dec, cfg.nLayers, hidden, cfg.rmsEps, block, items);
 
-  const base: ModelBase = modelBase(s, countFor(cfg, s), notes);
+  const base: ModelBase = modelBase(countFor(cfg, s), notes);
   return {
     ...base,
     config: cfg,

@@ -44,7 +44,7 @@ export function countParams(s: WeightStore, routing?: Routing, inForward?: (cano
   return { params, bytes, dtypes };
 }
 
-export function modelBase(_s: WeightStore, c: Counts, notes: string[] = []): ModelBase {
+export function modelBase(c: Counts, notes: string[] = []): ModelBase {
   return { params: () => c.params, weightBytes: () => c.bytes, dtypes: () => c.dtypes, notes };
 }
 

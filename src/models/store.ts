@@ -5,7 +5,7 @@
 import { configError, formatError } from "../core/errors.js";
 import { numel, outerSlice, type Tensor } from "../core/tensor.js";
 import type { Allocator, TensorInfo, TensorSource } from "../formats/source.js";
-import { asWeight, decodeRow, type Weight } from "../kernels/weight.js";
+import { asWeight, decodeRow, FP8_BLOCK, type Weight } from "../kernels/weight.js";
 
 export class WeightStore {
   private readonly loaded = new Map<string, Tensor>();
@@ -61,7 +61,7 @@ export class WeightStore {
     const t = this.tensor(name, [rows, cols]);
     const scaleName = `${name}.scale`;
     if (this.has(scaleName)) {
-      const s = this.tensor(scaleName, [Math.ceil(rows / 128), Math.ceil(cols / 128)]);
+      const s = this.tensor(scaleName, [Math.ceil(rows / FP8_BLOCK), Math.ceil(cols / FP8_BLOCK)]);
       if (s.dtype !== "f32") throw formatError(this.where, scaleName, `block scale must be F32, got ${s.dtype}`);
       return asWeight(t, s);
     }

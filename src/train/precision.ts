@@ -5,12 +5,13 @@
 // amax / 448 computed online, as DeepSeek's act_quant does (s = max(amax, 1e-4) / 448). Master weights, gradients
 // and accumulation stay f32; this buys fidelity to the recipe, not speed (WASM has no FP8 arithmetic).
 
+import { E4M3_MAX } from "../core/dtype.js";
+
 export interface Precision {
   fp8: boolean;
 }
 
 export const FP8_TILE = 128;
-const E4M3_MAX = 448;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

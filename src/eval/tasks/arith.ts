@@ -1,9 +1,9 @@
-// The arith task: multi-digit addition and multiplication problems generated from a seed, in the one format
-// the default model (models/r1-tiny) is trained on. THIS IS THE SINGLE PLACE THE FORMAT LIVES: the trainer's
-// data generator should import arithProblem/arithPrompt from here (or the lead aligns the two), so the
-// evaluation asks exactly what training taught:
-//   user:      "What is 123+4567?"      (no instruction, no spaces; matches src/train/data/arith.ts promptText)
-//   assistant: "<think>\n...scratchpad...\n</think>\n\n4690"   (the answer is the number after </think>)
+// The arith task: multi-digit addition (and, once trained, multiplication) problems generated from a seed,
+// asked exactly as the default model (models/r1-tiny) was trained: the user turn is "What is A+B?" (no
+// instruction, no spaces), the prompt text src/train/data/arith.ts promptText renders through the same R1 chat
+// template, and the operand range is its 1-4 digits (checked in data.test.ts). The answer is the number after
+// </think>:
+//   assistant: "<think>\n...scratchpad...\n</think>\n\n4690"
 
 import { Rng } from "../../generate/sampling.js";
 import { extractNumber, numbersEqual } from "../extract.js";

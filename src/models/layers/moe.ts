@@ -72,7 +72,6 @@ export function moeFfn(
   h: Float32Array,
   T: number,
   out: Float32Array,
-  onRoute?: (r: Route) => void,
 ): void {
   const { hidden, nRoutedExperts: E } = c;
   const logits = new Float32Array(T * E);
@@ -81,7 +80,6 @@ export function moeFfn(
   const byExpert: { t: number; w: number }[][] = Array.from({ length: E }, () => []);
   for (let t = 0; t < T; t++) {
     const r = route(c, logits.subarray(t * E, (t + 1) * E), w.bias);
-    onRoute?.(r);
     for (let i = 0; i < r.experts.length; i++) byExpert[r.experts[i]].push({ t, w: r.weights[i] });
   }
   out.fill(0, 0, T * hidden);
