@@ -50,7 +50,20 @@ test("headless Chromium: a message shows reasoning, the answer and stats", async
   if (!pw || !chromium) return t.skip("needs chromium and playwright-core");
   // The default model closes </think> and answers, so both parts must show.
   const srv = await startServer({ engine: loadEngine(join(ROOT, "models", "r1-tiny")), modelName: "r1-tiny", port: 0 });
-  const browser = await pw.chromium.launch({ executablePath: chromium, args: ["--no-sandbox"] });
+  // The flags keep Chromium off the network (this machine refuses it, and a CI host may drop it instead).
+  const browser = await pw.chromium.launch({
+    executablePath: chromium,
+    timeout: 60_000,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
   try {
     const page = await browser.newPage();
     await page.goto(srv.url);
