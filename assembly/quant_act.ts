@@ -62,3 +62,9 @@ export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: 
     return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), v128.load(a, 16)));
   }
 }
+
+/** Start of activation row t in q16 (i16 values on the plain build, sign bytes on the relaxed one). */
+// @ts-ignore: decorator
+@inline export function row16(q16: usize, t: i32, n: i32): usize {
+  return ASC_FEATURE_RELAXED_SIMD ? q16 + <usize>(t * n) : q16 + (<usize>(t * n) << 1);
+}
