@@ -356,28 +356,41 @@ function sliceHeads(tape: Tape, x: Var, N: number, H: number, stride: number, of
   return sliceCols(tape, x, N * H, stride, off, n);
 }
 
+/** max / mean - 1 of one layer's per-expert token counts (0 when nothing was routed). */
+export function maxVio(load: ArrayLike<number>): number {
+  let sum = 0;
+  let max = 0;
+  for (let e = 0; e < load.length; e++) {
+    sum += load[e];
+    max = Math.max(max, load[e]);
+  }
+  return sum > 0 ? (max * load.length) / sum - 1 : 0;
+}
+
 /**
  * Auxiliary-loss-free balancing (V3 §2.1.2): b_i += gamma * sign(mean load - load_i) after each step, then the
- * loads reset. Returns MaxVio of the step (max load / mean load - 1) averaged over MoE layers.
+ * loads reset. Returns MaxVio of the step (max load / mean load - 1) averaged over MoE layers. `window`, when
+ * given, gets each MoE layer's loads added (one array per layer, in order) before the reset: MaxVio over many
+ * steps, where a tiny batch's own sampling noise no longer dominates.
  */
-export function updateBias(model: TinyV3, gamma: number): number {
+export function updateBias(model: TinyV3, gamma: number, window?: Float64Array[]): number {
   let vio = 0;
   let layers = 0;
   for (const st of model.moe) {
     if (!st) continue;
     const E = st.load.length;
-    let sum = 0;
-    let max = 0;
-    for (let e = 0; e < E; e++) {
-      sum += st.load[e];
-      max = Math.max(max, st.load[e]);
+    if (window) {
+      window[layers] ??= new Float64Array(E);
+      for (let e = 0; e < E; e++) window[layers][e] += st.load[e];
     }
+    let sum = 0;
+    for (let e = 0; e < E; e++) sum += st.load[e];
     const mean = sum / E;
     if (mean > 0) {
-      vio += max / mean - 1;
-      layers++;
+      vio += maxVio(st.load);
       if (gamma > 0) for (let e = 0; e < E; e++) st.bias[e] += gamma * Math.sign(mean - st.load[e]);
     }
+    layers++;
     st.load.fill(0);
   }
   return layers ? vio / layers : 0;

@@ -10,7 +10,7 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { makeExample, type TaskOptions, toBatch } from "./data/arith.js";
 import { encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
-import { type TinyConfig, TinyV3, updateBias } from "./model.js";
+import { maxVio, type TinyConfig, TinyV3, updateBias } from "./model.js";
 import { AdamW, clipGradNorm, lrAt, zeroGrads } from "./optim.js";
 import { svgPlot } from "./plot.js";
 import { Rng } from "./rng.js";
@@ -53,6 +53,8 @@ export interface StepLog {
   lr: number;
   gradNorm: number;
   maxVio: number;
+  /** MaxVio of the loads summed over the logging window (averaged over MoE layers). */
+  maxVioWindow: number;
   tokens: number;
   tokPerS: number;
 }
@@ -140,6 +142,7 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
   let tokens = 0;
   let lossAcc = 0;
   let vioAcc = 0;
+  let window: Float64Array[] = [];
   let n = 0;
   const checkpoint = () => {
     saveCheckpoint(ckptPath, model, opt, { step, history });
@@ -168,7 +171,7 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
     const gn = clipGradNorm(params, recipe.clip);
     const lr = lrAt(sched, step);
     opt.update(lr);
-    const vio = updateBias(model, recipe.biasGamma);
+    const vio = updateBias(model, recipe.biasGamma, window);
     step++;
     tokens += batch.B * batch.T;
     lossAcc += ce;
@@ -178,15 +181,26 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
       const sec = (performance.now() - t0) / 1000;
       const tps = tokens / sec;
       const eta = ((end - step) * sec) / (step - step0);
-      const entry: StepLog = { step, loss: lossAcc / n, lr, gradNorm: gn, maxVio: vioAcc / n, tokens, tokPerS: tps };
+      const vioWin = window.length ? window.reduce((a, w) => a + maxVio(w), 0) / window.length : 0;
+      const entry: StepLog = {
+        step,
+        loss: lossAcc / n,
+        lr,
+        gradNorm: gn,
+        maxVio: vioAcc / n,
+        maxVioWindow: vioWin,
+        tokens,
+        tokPerS: tps,
+      };
       history.push([step, entry.loss, lr, entry.maxVio]);
       appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
       log(
         `step ${step}/${recipe.steps}  loss ${entry.loss.toFixed(4)}  lr ${lr.toExponential(2)}  |g| ${gn.toFixed(2)}  ` +
-          `maxvio ${entry.maxVio.toFixed(3)}  ${tps.toFixed(0)} tok/s  eta ${fmtTime(eta)}`,
+          `maxvio ${entry.maxVio.toFixed(3)} (window ${vioWin.toFixed(3)})  ${tps.toFixed(0)} tok/s  eta ${fmtTime(eta)}`,
       );
       lossAcc = 0;
       vioAcc = 0;
+      window = [];
       n = 0;
     }
     if (step % recipe.ckptEvery === 0 || step === end) checkpoint();
