@@ -1,32 +1,94 @@
-// Decode-path k-quant kernels (Q4_K, Q6_K) times Q8 activations (quant_act.ts); the same calling convention
+// Decode-path k-quant kernels (Q4_K, Q6_K) times Q8 activations (quant_act.ts): the same calling convention
 // as quant_dot.ts: out[t*outRows + r] = dot(W[r], x[t]) for rows [r0, r1) and T tokens. Prefill (T >= 4 on
 // the plain build) goes to prefill_k.ts instead. Block layouts are ggml's (src/core/quant/ggml.ts).
+//
+// Shape of both kernels, per 256-element superblock: the inner code only dots widened (i16) weights with the
+// i16 activations into one i32x4 per sub-block (i32x4.dot_i16x8_s, one pmaddwd each); four sub-blocks' i32x4 are
+// transposed and summed into one i32x4 (pair, quad), and one convert plus f32x4 multiplies by the four
+// sub-blocks' [weight scale * sub-block scale * activation scale] do the float work of four. Scales and mins are
+// unpacked once per superblock, as vectors. The relaxed-SIMD build keeps this shape but dots through dot16.
 
-import { f16, hsum } from "./common";
+import { f16s, hsum } from "./common";
 import { dot16, row16 } from "./quant_act";
 
-/**
- * 6-bit scale (low 16 bits) and min (high 16 bits) of sub-blocks 2g and 2g+1 of a q4_k block, from its 12 scale
- * bytes read as three u32 words A (bytes 0-3), B (4-7), C (8-11): sub-block j < 4 has sc = A.byte(j) & 63 and
- * m = B.byte(j) & 63; j >= 4 (k = j-4) has sc = C.byte(k) & 15 | (A.byte(k) >> 6) << 4 and
- * m = C.byte(k) >> 4 | (B.byte(k) >> 6) << 4 (ggml get_scale_min_k4, without a load per field).
- */
+/** [a0+a2, a1+a3, b0+b2, b1+b3]: the first half of reducing four sub-blocks' i32x4 dots to one i32x4. */
 // @ts-ignore: decorator
-@inline function scm(A: u32, B: u32, C: u32, j: i32): u32 {
-  if (j < 4) {
-    const sh = <u32>(j << 3);
-    return ((A >> sh) & 63) | (((B >> sh) & 63) << 16);
-  }
-  const sh = <u32>((j - 4) << 3);
-  const sc = ((C >> sh) & 15) | (((A >> (sh + 6)) & 3) << 4);
-  const m = ((C >> (sh + 4)) & 15) | (((B >> (sh + 6)) & 3) << 4);
-  return sc | (m << 16);
+@inline function pair(a: v128, b: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
 }
 
+/** [sum(a), sum(b), sum(c), sum(d)] from pair(a, b) and pair(c, d): four sub-blocks' dots side by side. */
+// @ts-ignore: decorator
+@inline function quad(u: v128, v: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(u, v, 0, 2, 4, 6), v128.shuffle<i32>(u, v, 1, 3, 5, 7));
+}
+
+/**
+ * Returns v after storing one of its lanes to op (the caller's output slot, overwritten by the real result
+ * later). The store is a scheduling fence for V8: TurboFan sinks pure SIMD ops to their last use, so without
+ * it every load of a superblock is issued first and their values spill (a 2x slower loop); the store makes
+ * v's computation come before the loads that follow it in the source.
+ */
+// @ts-ignore: decorator
+@inline function pin(op: usize, v: v128): v128 {
+  store<i32>(op, i32x4.extract_lane(v, 0));
+  return v;
+}
+
+/** i32x4 partial dots of two i16x8 weight vectors (16 elements) with activation row a16 at element o. */
+// @ts-ignore: decorator
+@inline function dotW(lo: v128, hi: v128, a16: usize, o: usize): v128 {
+  const a = a16 + (o << 1);
+  return i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(a)), i32x4.dot_i16x8_s(hi, v128.load(a, 16)));
+}
+
+/**
+ * i32x4 partial dots of one Q6_K sub-block (16 weights) with activations at element o; q holds 4*(w-32) as i8
+ * (the 6-bit value in the top six bits, sign flipped). Plain build: q goes into the high byte of an i16 lane,
+ * dotted as 1024*(w-32); relaxed build: shifted back to w-32 (the relaxed dot cannot take -128).
+ */
+// @ts-ignore: decorator
+@inline function dotQ6(q: v128, a8: usize, a16: usize, o: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dot16(i8x16.shr_s(q, 2), a8, a16, o, i32x4.splat(0));
+  const z = i8x16.splat(0);
+  const lo = i8x16.shuffle(z, q, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const hi = i8x16.shuffle(z, q, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  return dotW(lo, hi, a16, o);
+}
+
+/**
+ * pair() of the two sub-blocks of the 32 Q4_K weight bytes at q (low nibbles: activations [o, o+32); high
+ * nibbles: [o+32, o+64)). Plain build: eight bytes at a time zero-extended to i16 by the load itself, then an
+ * i16 and / shift splits the nibbles, already widened.
+ */
+// @ts-ignore: decorator
+@inline function groupQ4(q: usize, a8: usize, a16: usize, o: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const v0 = v128.load(q);
+    const v1 = v128.load(q, 16);
+    const m = i8x16.splat(15);
+    const lo = dot16(v128.and(v1, m), a8, a16, o + 16, dot16(v128.and(v0, m), a8, a16, o, i32x4.splat(0)));
+    const hi = dot16(i8x16.shr_u(v1, 4), a8, a16, o + 48, dot16(i8x16.shr_u(v0, 4), a8, a16, o + 32, i32x4.splat(0)));
+    return pair(lo, hi);
+  }
+  const m = i16x8.splat(15);
+  const x0 = v128.load8x8_u(q);
+  const x1 = v128.load8x8_u(q, 8);
+  const x2 = v128.load8x8_u(q, 16);
+  const x3 = v128.load8x8_u(q, 24);
+  const lo = i32x4.add(dotW(v128.and(x0, m), v128.and(x1, m), a16, o), dotW(v128.and(x2, m), v128.and(x3, m), a16, o + 16));
+  const hi = i32x4.add(dotW(i16x8.shr_u(x0, 4), i16x8.shr_u(x1, 4), a16, o + 32), dotW(i16x8.shr_u(x2, 4), i16x8.shr_u(x3, 4), a16, o + 48));
+  return pair(lo, hi);
+}
+
+/**
+ * Q4_K: x ~ d * sc_j * q - dmin * m_j per 32-element sub-block j (8 per superblock; the low nibbles of weight
+ * bytes [32g, 32g+32) are sub-block 2g, the high ones 2g+1), so
+ * dot = sum_j da_j * (d * sc_j * sum(q * a) - dmin * m_j * s_j), s_j the activation block's sum of q.
+ */
 export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
   const nb = n >> 5;
   const nsb = n >> 8;
-  const mask = i8x16.splat(15);
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
@@ -34,87 +96,103 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
       const a16 = row16(q16, t, n);
       const ad = d + (<usize>(t * nb) << 2);
       const as = s + (<usize>(t * nb) << 2);
+      const op = out + (<usize>(t * outRows + r) << 2);
       let acc = f32x4.splat(0);
-      let mins: f32 = 0;
       for (let sb = 0; sb < nsb; sb++) {
         const wb = wr + <usize>sb * 144;
-        const dd = f16(load<u16>(wb));
-        const dmin = f16(load<u16>(wb, 2));
-        const A = load<u32>(wb, 4);
-        const B = load<u32>(wb, 8);
-        const C = load<u32>(wb, 12);
-        for (let g = 0; g < 4; g++) {
-          const v0 = v128.load(wb + 16 + (g << 5));
-          const v1 = v128.load(wb + 16 + (g << 5), 16);
-          const b = (sb << 3) + (g << 1); // activation block of the low nibbles; b+1 takes the high ones
-          const o = <usize>(b << 5);
-          let lo = dot16(v128.and(v0, mask), a8, a16, o, i32x4.splat(0));
-          lo = dot16(v128.and(v1, mask), a8, a16, o + 16, lo);
-          let hi = dot16(i8x16.shr_u(v0, 4), a8, a16, o + 32, i32x4.splat(0));
-          hi = dot16(i8x16.shr_u(v1, 4), a8, a16, o + 48, hi);
-          const da0 = load<f32>(ad + (<usize>b << 2));
-          const da1 = load<f32>(ad + (<usize>(b + 1) << 2));
-          const s0 = scm(A, B, C, g << 1);
-          const s1 = scm(A, B, C, (g << 1) + 1);
-          acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(lo), f32x4.splat(dd * <f32>(s0 & 0xffff) * da0)));
-          acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(hi), f32x4.splat(dd * <f32>(s1 & 0xffff) * da1)));
-          const sa = as + (<usize>b << 2);
-          mins += dmin * (<f32>(s0 >> 16) * da0 * <f32>load<i32>(sa) + <f32>(s1 >> 16) * da1 * <f32>load<i32>(sa, 4));
-        }
+        const o = <usize>(sb << 8);
+        const p0 = pin(op, groupQ4(wb + 16, a8, a16, o));
+        const p1 = pin(op, groupQ4(wb + 48, a8, a16, o + 64));
+        const p2 = pin(op, groupQ4(wb + 80, a8, a16, o + 128));
+        const p3 = pin(op, groupQ4(wb + 112, a8, a16, o + 192));
+        const dd = f32x4.splat(f16s(load<u16>(wb)));
+        const dmin = f32x4.splat(f16s(load<u16>(wb, 2)));
+        // The 12 scale bytes as u32 lanes A, B, C (ggml get_scale_min_k4, four sub-blocks per lane):
+        // [A & 0x3f.., B & 0x3f.., C & 0x0f.. | (A >> 2) & 0x30.., (C >> 4) & 0x0f.. | (B >> 2) & 0x30..]
+        // = bytes sc0-3, m0-3, sc4-7, m4-7.
+        const k = v128.load(wb, 4);
+        const kc = v128.shuffle<i32>(k, i32x4.shr_u(k, 4), 0, 1, 2, 6);
+        const kh = i32x4.shr_u(v128.shuffle<i32>(k, k, 0, 1, 0, 1), 2);
+        const sm = v128.or(
+          v128.and(kc, i32x4(0x3f3f3f3f, 0x3f3f3f3f, 0x0f0f0f0f, 0x0f0f0f0f)),
+          v128.and(kh, i32x4(0, 0, 0x30303030, 0x30303030)),
+        );
+        const sl = i16x8.extend_low_i8x16_u(sm);
+        const sh = i16x8.extend_high_i8x16_u(sm);
+        const ab = <usize>(sb << 5); // byte offset of the superblock's 8 blocks in d and s
+        // sum_j da_j * (d * sc_j * dot_j - dmin * m_j * s_j), four sub-blocks per vector
+        const i0 = f32x4.mul(f32x4.convert_i32x4_s(quad(p0, p1)), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(sl)));
+        const m0 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(sl)), f32x4.convert_i32x4_s(v128.load(as + ab)));
+        acc = f32x4.add(acc, f32x4.mul(v128.load(ad + ab), f32x4.sub(f32x4.mul(i0, dd), f32x4.mul(m0, dmin))));
+        const i1 = f32x4.mul(f32x4.convert_i32x4_s(quad(p2, p3)), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(sh)));
+        const m1 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(sh)), f32x4.convert_i32x4_s(v128.load(as + ab, 16)));
+        acc = f32x4.add(acc, f32x4.mul(v128.load(ad + ab, 16), f32x4.sub(f32x4.mul(i1, dd), f32x4.mul(m1, dmin))));
       }
-      store<f32>(out + (<usize>(t * outRows + r) << 2), hsum(acc) - mins);
+      store<f32>(op, hsum(acc));
     }
   }
 }
 
+/**
+ * quad() of Q6_K sub-blocks c, c+2, c+4, c+6 of a 128-element half (ql at q, qh at qh): the 16 weights
+ * [16c, 16c+16) of each of its four 32-element runs. Each weight w is rebuilt as the byte 4 * (w - 32): low nibble
+ * into bits 2-5, its qh bit pair into bits 6-7 with the top bit flipped ((w << 2) ^ 0x80). The i16 shifts move
+ * bits across the byte boundary too; the byte masks drop exactly those.
+ */
+// @ts-ignore: decorator
+@inline function chunkQ6(q: usize, qh: usize, a8: usize, a16: usize, o: usize, op: usize): v128 {
+  const m3c = i8x16.splat(0x3c);
+  const mc0 = i8x16.splat(-64);
+  const qa = v128.load(q);
+  const qb = v128.load(q, 32);
+  const hb = v128.xor(v128.load(qh), i8x16.splat(-86)); // flips bits 1, 3, 5, 7
+  const u = pin(op, pair(
+    dotQ6(v128.or(v128.and(i16x8.shl(qa, 2), m3c), v128.and(i16x8.shl(hb, 6), mc0)), a8, a16, o),
+    dotQ6(v128.or(v128.and(i16x8.shl(qb, 2), m3c), v128.and(i16x8.shl(hb, 4), mc0)), a8, a16, o + 32),
+  ));
+  const v = pin(op, pair(
+    dotQ6(v128.or(v128.and(i16x8.shr_u(qa, 2), m3c), v128.and(i16x8.shl(hb, 2), mc0)), a8, a16, o + 64),
+    dotQ6(v128.or(v128.and(i16x8.shr_u(qb, 2), m3c), v128.and(hb, mc0)), a8, a16, o + 96),
+  ));
+  return quad(u, v);
+}
+
+/**
+ * Q6_K: x ~ d * sc_j * (w - 32) per 16-element sub-block j (16 per superblock, int8 sc). Each 128-element half
+ * has 64 ql bytes (low nibbles: elements 0-31 / 32-63 in ql[0..32) / ql[32..64); high nibbles: 64-95 / 96-127),
+ * 32 qh bytes (bit pairs 0-1, 2-3, 4-5, 6-7 for those four runs) and 8 scales, sc_j for j = element / 16.
+ */
 export function mm_q6_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
   const nb = n >> 5;
   const nsb = n >> 8;
-  const m4 = i8x16.splat(15);
-  const m30 = i8x16.splat(0x30);
-  const k32 = i8x16.splat(32);
+  const wk: f32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 1.0 / 1024; // see dotQ6
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const a8 = q8 + <usize>(t * n);
       const a16 = row16(q16, t, n);
       const ad = d + (<usize>(t * nb) << 2);
+      const op = out + (<usize>(t * outRows + r) << 2);
       let acc = f32x4.splat(0);
       for (let sb = 0; sb < nsb; sb++) {
         const wb = wr + <usize>sb * 210;
-        const dd = f16(load<u16>(wb, 208));
-        for (let h = 0; h < 2; h++) {
-          // Four 32-element activation blocks per half; lanes c=0/1 cover its elements 0-15 / 16-31.
-          let i0 = i32x4.splat(0);
-          let i1 = i32x4.splat(0);
-          let i2 = i32x4.splat(0);
-          let i3 = i32x4.splat(0);
-          const sc = wb + 192 + (h << 3);
-          const e0 = <usize>((sb << 8) + (h << 7));
-          for (let c = 0; c < 2; c++) {
-            const qa = v128.load(wb + (h << 6) + (c << 4));
-            const qb = v128.load(wb + (h << 6) + 32 + (c << 4));
-            const qh = v128.load(wb + 128 + (h << 5) + (c << 4));
-            const w1 = i8x16.sub(v128.or(v128.and(qa, m4), v128.and(i8x16.shl(qh, 4), m30)), k32);
-            const w2 = i8x16.sub(v128.or(v128.and(qb, m4), v128.and(i8x16.shl(qh, 2), m30)), k32);
-            const w3 = i8x16.sub(v128.or(i8x16.shr_u(qa, 4), v128.and(qh, m30)), k32);
-            const w4 = i8x16.sub(v128.or(i8x16.shr_u(qb, 4), v128.and(i8x16.shr_u(qh, 2), m30)), k32);
-            const o = e0 + (c << 4);
-            const cc = <usize>c;
-            i0 = i32x4.add(i0, i32x4.mul(dot16(w1, a8, a16, o, i32x4.splat(0)), i32x4.splat(load<i8>(sc + cc))));
-            i1 = i32x4.add(i1, i32x4.mul(dot16(w2, a8, a16, o + 32, i32x4.splat(0)), i32x4.splat(load<i8>(sc + cc + 2))));
-            i2 = i32x4.add(i2, i32x4.mul(dot16(w3, a8, a16, o + 64, i32x4.splat(0)), i32x4.splat(load<i8>(sc + cc + 4))));
-            i3 = i32x4.add(i3, i32x4.mul(dot16(w4, a8, a16, o + 96, i32x4.splat(0)), i32x4.splat(load<i8>(sc + cc + 6))));
-          }
-          const b = <usize>((sb << 3) + (h << 2));
-          const da = ad + (b << 2);
-          acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i0), f32x4.splat(dd * load<f32>(da))));
-          acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i1), f32x4.splat(dd * load<f32>(da, 4))));
-          acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i2), f32x4.splat(dd * load<f32>(da, 8))));
-          acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i3), f32x4.splat(dd * load<f32>(da, 12))));
+        const dd = f32x4.splat(f16s(load<u16>(wb, 208)) * wk);
+        for (let hf = 0; hf < 2; hf++) {
+          const o = <usize>((sb << 8) + (hf << 7));
+          const q = wb + (hf << 6);
+          const qh = wb + 128 + (hf << 5);
+          const ev = chunkQ6(q, qh, a8, a16, o, op); // sub-blocks 0, 2, 4, 6 of the half
+          const od = chunkQ6(q + 16, qh + 16, a8, a16, o + 16, op); // 1, 3, 5, 7
+          // The half's scales as i32 lanes sc[2k] | sc[2k+1] << 16, split into even and odd; lane k of both
+          // is in activation block k.
+          const sc = v128.load8x8_s(wb + 192 + (hf << 3));
+          const sd = f32x4.mul(dd, v128.load(ad + (<usize>((sb << 3) + (hf << 2)) << 2)));
+          const se = f32x4.convert_i32x4_s(i32x4.shr_s(i32x4.shl(sc, 16), 16));
+          const so = f32x4.convert_i32x4_s(i32x4.shr_s(sc, 16));
+          acc = f32x4.add(acc, f32x4.mul(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(ev), se), f32x4.mul(f32x4.convert_i32x4_s(od), so)), sd));
         }
       }
-      store<f32>(out + (<usize>(t * outRows + r) << 2), hsum(acc));
+      store<f32>(op, hsum(acc));
     }
   }
 }

@@ -6,7 +6,7 @@
 // Activation layout as quant_act.ts (plain build): q16 i16[T*n], d f32[T*nb], s i32[T*nb].
 // Scratch per thread: n*2 + nb*8 bytes.
 
-import { f16, hsum } from "./common";
+import { f16s, hsum } from "./common";
 
 /** Unpacks row `wr` of n elements (kind 0 = q4_k, 1 = q6_k) into wq/ws/wm. */
 function unpack(kind: i32, wr: usize, n: i32, wq: usize, ws: usize, wm: usize): void {
@@ -15,8 +15,8 @@ function unpack(kind: i32, wr: usize, n: i32, wq: usize, ws: usize, wm: usize): 
     const e0 = <usize>(sb << 8);
     if (kind == 0) {
       const wb = wr + <usize>sb * 144;
-      const d = f16(load<u16>(wb));
-      const dmin = f16(load<u16>(wb, 2));
+      const d = f16s(load<u16>(wb));
+      const dmin = f16s(load<u16>(wb, 2));
       for (let j = 0; j < 8; j++) {
         let sc: u32;
         let m: u32;
@@ -45,7 +45,7 @@ function unpack(kind: i32, wr: usize, n: i32, wq: usize, ws: usize, wm: usize): 
       }
     } else {
       const wb = wr + <usize>sb * 210;
-      const d = f16(load<u16>(wb, 208));
+      const d = f16s(load<u16>(wb, 208));
       for (let j = 0; j < 8; j++) {
         const b = <usize>((sb << 3) + j);
         store<f32>(ws + (b << 2), d);
