@@ -5,9 +5,9 @@
 
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Tape } from "./autograd.js";
+import { type Param, Tape } from "./autograd.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { makeExample, type TaskOptions, toBatch } from "./data/arith.js";
+import { type Batch, makeExample, type TaskOptions, toBatch } from "./data/arith.js";
 import { encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
 import { maxVio, type TinyConfig, TinyV3, updateBias } from "./model.js";
@@ -118,15 +118,9 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
   mkdirSync(recipe.out, { recursive: true });
   const ckptPath = join(recipe.out, "checkpoint.bin");
   const logPath = join(recipe.out, "log.jsonl");
-  const model = new TinyV3(recipe.model, recipe.seed);
-  const params = [...model.params.values()];
-  const opt = new AdamW(params, {
-    lr: recipe.lr,
-    beta1: 0.9,
-    beta2: recipe.beta2,
-    eps: 1e-8,
-    weightDecay: recipe.weightDecay,
-  });
+  const st = newTrainState(recipe);
+  const { model, opt } = st;
+  const _params = st.params;
   const saved = loadCheckpoint(ckptPath, model, opt);
   let step = saved?.step ?? 0;
   const history = saved?.history ?? [];
@@ -158,20 +152,9 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
   };
   while (step < end) {
     if (opts.shouldStop?.()) break;
-    const rng = new Rng((recipe.seed * 1000003 + step * 7919) >>> 0);
-    const batch = toBatch(Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)));
-    if (step < (recipe.digitFocusSteps ?? 0)) focusDigits(batch);
-    const tape = new Tape();
-    zeroGrads(params);
-    const { loss, ce } = model.loss(tape, batch.ids, batch.targets, batch.mask, batch.B, batch.T, {
-      prec: { fp8: recipe.fp8 },
-      seqAux: recipe.seqAux,
-    });
-    tape.backward(loss);
-    const gn = clipGradNorm(params, recipe.clip);
+    const batch = stepBatch(recipe, step);
     const lr = lrAt(sched, step);
-    opt.update(lr);
-    const vio = updateBias(model, recipe.biasGamma, window);
+    const { ce, gn, vio } = trainStep(st, recipe, batch, lr, window);
     step++;
     tokens += batch.B * batch.T;
     lossAcc += ce;
@@ -213,6 +196,58 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
 }
 
 /** Drops the loss on every target that is not a digit. */
+export interface TrainState {
+  model: TinyV3;
+  params: Param[];
+  opt: AdamW;
+}
+
+/** A fresh model (seeded init) and its optimizer, as train() starts before loading any checkpoint. */
+export function newTrainState(recipe: Recipe): TrainState {
+  const model = new TinyV3(recipe.model, recipe.seed);
+  const params = [...model.params.values()];
+  const opt = new AdamW(params, {
+    lr: recipe.lr,
+    beta1: 0.9,
+    beta2: recipe.beta2,
+    eps: 1e-8,
+    weightDecay: recipe.weightDecay,
+  });
+  return { model, params, opt };
+}
+
+/** The batch of `step`: a function of (seed, step) only, so a resumed run sees what the killed one would have. */
+export function stepBatch(recipe: Recipe, step: number): Batch {
+  const rng = new Rng((recipe.seed * 1000003 + step * 7919) >>> 0);
+  const batch = toBatch(Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)));
+  if (step < (recipe.digitFocusSteps ?? 0)) focusDigits(batch);
+  return batch;
+}
+
+/**
+ * One optimizer step: loss on a fresh tape, backward, clipping, AdamW at `lr`, routing-bias update. Returns the
+ * batch cross-entropy, the gradient norm before clipping and the step's MaxVio (loads added to `window`).
+ */
+export function trainStep(
+  st: TrainState,
+  recipe: Recipe,
+  batch: Batch,
+  lr: number,
+  window?: Float64Array[],
+): { ce: number; gn: number; vio: number } {
+  const tape = new Tape();
+  zeroGrads(st.params);
+  const { loss, ce } = st.model.loss(tape, batch.ids, batch.targets, batch.mask, batch.B, batch.T, {
+    prec: { fp8: recipe.fp8 },
+    seqAux: recipe.seqAux,
+  });
+  tape.backward(loss);
+  const gn = clipGradNorm(st.params, recipe.clip);
+  st.opt.update(lr);
+  const vio = updateBias(st.model, recipe.biasGamma, window);
+  return { ce, gn, vio };
+}
+
 function focusDigits(batch: { targets: Int32Array; mask: Float32Array }): void {
   for (let i = 0; i < batch.mask.length; i++) if (!DIGIT_IDS.has(batch.targets[i])) batch.mask[i] = 0;
 }
