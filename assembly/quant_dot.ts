@@ -6,71 +6,191 @@
 import { f16, hsum } from "./common";
 import { dot16, row16 } from "./quant_act";
 
-/** i32x4 partial sums of 16 weights, pre-widened to i16 halves lo/hi, times activation row a16 at element o. */
+const P112: f32 = 5.192296858534828e33; // 2^112: rebiases an f16 exponent placed in an f32 (see f16at)
+
+/**
+ * The f16 at p as f32, as common.ts f16() but in fewer ops: the sign-extended i16 shifted left 13 leaves the
+ * sign in bit 31 and exponent/mantissa in bits 27..13 (the mask drops the sign copies in 30..28), so the
+ * multiply by 2^112 carries the sign along.
+ */
 // @ts-ignore: decorator
-@inline function dotW(lo: v128, hi: v128, a16: usize, o: usize, acc: v128): v128 {
-  const a = a16 + (o << 1);
-  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(a)), i32x4.dot_i16x8_s(hi, v128.load(a, 16))));
+@inline function f16at(p: usize): f32 {
+  return reinterpret<f32>((<i32>load<i16>(p) << 13) & 0x8fffe000) * P112;
 }
 
 /**
- * Q8_0: prefill tiles four tokens per pass over a weight row, so each weight block is loaded and widened once
- * for four dot products (plain SIMD build; the relaxed dot widens nothing, so it goes token by token).
+ * The f16 scales of four consecutive Q8_0 blocks (at p, p+34, p+68, p+102) as f32x4: gathered into the high
+ * halves of the i32 lanes, then f16at's trick per lane (an arithmetic shift right 3 is its left shift 13
+ * of the high half; the mask also drops the low half's bits).
+ */
+// @ts-ignore: decorator
+@inline function f16x4(p: usize): v128 {
+  let v = v128.load16_splat(p);
+  v = v128.load16_lane(p, v, 3, 34);
+  v = v128.load16_lane(p, v, 5, 68);
+  v = v128.load16_lane(p, v, 7, 102);
+  return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffe000)), f32x4.splat(P112));
+}
+
+/** [a0+a2, a1+a3, b0+b2, b1+b3]: the first half of reducing four blocks' i32x4 dots to one i32x4. */
+// @ts-ignore: decorator
+@inline function pair(a: v128, b: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+}
+
+/** [sum(a), sum(b), sum(c), sum(d)] from pair(a, b) and pair(c, d): four blocks' dots side by side. */
+// @ts-ignore: decorator
+@inline function quad(u: v128, v: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(u, v, 0, 2, 4, 6), v128.shuffle<i32>(u, v, 1, 3, 5, 7));
+}
+
+/**
+ * Returns v after storing its lane 0 to op (an output slot that the real result overwrites later). The store
+ * is a scheduling fence for V8 11.3: TurboFan sinks pure SIMD ops to their last use, so without it every load
+ * of a group of blocks is issued first and their values spill; the store makes v's computation come before
+ * the loads that follow it in the source (kquant_dot.ts pin, as one movss).
+ */
+// @ts-ignore: decorator
+@inline function pin(op: usize, v: v128): v128 {
+  v128.store32_lane(op, v, 0);
+  return v;
+}
+
+/**
+ * i32x4 partial dots of one block's weights, widened to i16 (l0, h0: bytes 0-15; l1, h1: 16-31), with the
+ * block's i16 activations at a; two independent add chains.
+ */
+// @ts-ignore: decorator
+@inline function dotW(l0: v128, h0: v128, l1: v128, h1: v128, a: usize): v128 {
+  const x = i32x4.add(i32x4.dot_i16x8_s(l0, v128.load(a)), i32x4.dot_i16x8_s(h0, v128.load(a, 16)));
+  return i32x4.add(x, i32x4.add(i32x4.dot_i16x8_s(l1, v128.load(a, 32)), i32x4.dot_i16x8_s(h1, v128.load(a, 48))));
+}
+
+/** Activation bytes per 32-element block: i16 values (plain build) or the |q| bytes (relaxed build). */
+const AB: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
+
+/**
+ * i32x4 partial dots of the 32 int8 weights at q (one Q8_0 block) with the block's activations at a: the i16
+ * values on the plain build, widening the weights as they load (load8x8_s: one pmovsxbw with a memory
+ * operand); on the relaxed build |q|, with the sign bytes gap further on (q16 - q8).
+ */
+// @ts-ignore: decorator
+@inline function dotB(q: usize, a: usize, gap: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dot16(v128.load(q, 16), a, a + gap, 16, dot16(v128.load(q), a, a + gap, 0, i32x4.splat(0)));
+  return dotW(v128.load8x8_s(q), v128.load8x8_s(q, 8), v128.load8x8_s(q, 16), v128.load8x8_s(q, 24), a);
+}
+
+/**
+ * Q8_0, x ~ dw * q per 32-element block. Both paths work on groups of four blocks: their four i32x4 dots are
+ * reduced to one (pair, quad), converted once and multiplied by the four [dw * da] at once, dw gathered by
+ * f16x4 and da one vector load (a token's block scales are contiguous). Leftover blocks (nb % 4) go one by one.
+ * Prefill (plain SIMD build) tiles four tokens per pass over a weight row, so each weight block is widened and
+ * its scales gathered once for four tokens; the relaxed dot widens nothing, so that build goes token by token.
  */
 export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
   const nb = n >> 5;
+  const nb4 = nb & ~3;
   const T4 = ASC_FEATURE_RELAXED_SIMD ? 0 : T & ~3;
+  const step = <usize>n << 1; // q16 bytes per token (plain build)
+  const dstep = <usize>nb << 2; // d bytes per token
+  const os = <usize>outRows << 2;
+  const gap = q16 - q8; // relaxed build: from |q| to its sign bytes
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T4; t += 4) {
-      const a0 = row16(q16, t, n);
-      const step = <usize>n << 1;
-      const ad = d + (<usize>(t * nb) << 2);
-      const dstep = <usize>nb << 2;
+      const ob = out + (<usize>(t * outRows + r) << 2);
       let c0 = f32x4.splat(0);
       let c1 = f32x4.splat(0);
       let c2 = f32x4.splat(0);
       let c3 = f32x4.splat(0);
-      for (let b = 0; b < nb; b++) {
-        const wb = wr + <usize>b * 34;
-        const v0 = v128.load(wb, 2);
-        const v1 = v128.load(wb, 18);
-        const l0 = i16x8.extend_low_i8x16_s(v0);
-        const h0 = i16x8.extend_high_i8x16_s(v0);
-        const l1 = i16x8.extend_low_i8x16_s(v1);
-        const h1 = i16x8.extend_high_i8x16_s(v1);
-        const dw = f16(load<u16>(wb));
-        const o = <usize>(b << 5);
-        const db = ad + (<usize>b << 2);
-        let i = dotW(l1, h1, a0, o + 16, dotW(l0, h0, a0, o, i32x4.splat(0)));
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.convert_i32x4_s(i), f32x4.splat(dw * load<f32>(db))));
-        i = dotW(l1, h1, a0 + step, o + 16, dotW(l0, h0, a0 + step, o, i32x4.splat(0)));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.convert_i32x4_s(i), f32x4.splat(dw * load<f32>(db + dstep))));
-        i = dotW(l1, h1, a0 + 2 * step, o + 16, dotW(l0, h0, a0 + 2 * step, o, i32x4.splat(0)));
-        c2 = f32x4.add(c2, f32x4.mul(f32x4.convert_i32x4_s(i), f32x4.splat(dw * load<f32>(db + 2 * dstep))));
-        i = dotW(l1, h1, a0 + 3 * step, o + 16, dotW(l0, h0, a0 + 3 * step, o, i32x4.splat(0)));
-        c3 = f32x4.add(c3, f32x4.mul(f32x4.convert_i32x4_s(i), f32x4.splat(dw * load<f32>(db + 3 * dstep))));
+      let wb = wr;
+      let a = row16(q16, t, n); // token t's i16 activations at the current block; t+1, t+2, t+3 step bytes apart
+      let db = d + <usize>t * dstep;
+      for (let b = 0; b < nb4; b += 4) {
+        // Block by block, each widened once and dotted with four tokens; per token x = block 0's dot, u = pair(blocks
+        // 0, 1), x = block 2's, then quad(u, pair(x, block 3)). Every dot is pinned: unpinned, V8 issues the next
+        // blocks' loads first and spills.
+        let l0 = v128.load8x8_s(wb + 2);
+        let h0 = v128.load8x8_s(wb + 2, 8);
+        let l1 = v128.load8x8_s(wb + 2, 16);
+        let h1 = v128.load8x8_s(wb + 2, 24);
+        let x0 = pin(ob, dotW(l0, h0, l1, h1, a));
+        let x1 = pin(ob, dotW(l0, h0, l1, h1, a + step));
+        let x2 = pin(ob, dotW(l0, h0, l1, h1, a + 2 * step));
+        let x3 = pin(ob, dotW(l0, h0, l1, h1, a + 3 * step));
+        l0 = v128.load8x8_s(wb + 36);
+        h0 = v128.load8x8_s(wb + 36, 8);
+        l1 = v128.load8x8_s(wb + 36, 16);
+        h1 = v128.load8x8_s(wb + 36, 24);
+        const u0 = pin(ob, pair(x0, dotW(l0, h0, l1, h1, a + 64)));
+        const u1 = pin(ob, pair(x1, dotW(l0, h0, l1, h1, a + step + 64)));
+        const u2 = pin(ob, pair(x2, dotW(l0, h0, l1, h1, a + 2 * step + 64)));
+        const u3 = pin(ob, pair(x3, dotW(l0, h0, l1, h1, a + 3 * step + 64)));
+        l0 = v128.load8x8_s(wb + 70);
+        h0 = v128.load8x8_s(wb + 70, 8);
+        l1 = v128.load8x8_s(wb + 70, 16);
+        h1 = v128.load8x8_s(wb + 70, 24);
+        x0 = pin(ob, dotW(l0, h0, l1, h1, a + 128));
+        x1 = pin(ob, dotW(l0, h0, l1, h1, a + step + 128));
+        x2 = pin(ob, dotW(l0, h0, l1, h1, a + 2 * step + 128));
+        x3 = pin(ob, dotW(l0, h0, l1, h1, a + 3 * step + 128));
+        l0 = v128.load8x8_s(wb + 104);
+        h0 = v128.load8x8_s(wb + 104, 8);
+        l1 = v128.load8x8_s(wb + 104, 16);
+        h1 = v128.load8x8_s(wb + 104, 24);
+        const sw = f16x4(wb);
+        const y0 = pin(ob, quad(u0, pair(x0, dotW(l0, h0, l1, h1, a + 192))));
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.convert_i32x4_s(y0), f32x4.mul(sw, v128.load(db))));
+        const y1 = pin(ob, quad(u1, pair(x1, dotW(l0, h0, l1, h1, a + step + 192))));
+        c1 = f32x4.add(c1, f32x4.mul(f32x4.convert_i32x4_s(y1), f32x4.mul(sw, v128.load(db + dstep))));
+        const y2 = pin(ob, quad(u2, pair(x2, dotW(l0, h0, l1, h1, a + 2 * step + 192))));
+        c2 = f32x4.add(c2, f32x4.mul(f32x4.convert_i32x4_s(y2), f32x4.mul(sw, v128.load(db + 2 * dstep))));
+        const y3 = pin(ob, quad(u3, pair(x3, dotW(l0, h0, l1, h1, a + 3 * step + 192))));
+        c3 = f32x4.add(c3, f32x4.mul(f32x4.convert_i32x4_s(y3), f32x4.mul(sw, v128.load(db + 3 * dstep))));
+        wb += 136;
+        a += 256;
+        db += 16;
       }
-      const ob = out + (<usize>(t * outRows + r) << 2);
-      const os = <usize>outRows << 2;
+      for (let b = nb4; b < nb; b++) {
+        const l0 = v128.load8x8_s(wb + 2);
+        const h0 = v128.load8x8_s(wb + 2, 8);
+        const l1 = v128.load8x8_s(wb + 2, 16);
+        const h1 = v128.load8x8_s(wb + 2, 24);
+        const dw = f16at(wb);
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a)), f32x4.splat(dw * load<f32>(db))));
+        c1 = f32x4.add(c1, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + step)), f32x4.splat(dw * load<f32>(db + dstep))));
+        c2 = f32x4.add(c2, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + 2 * step)), f32x4.splat(dw * load<f32>(db + 2 * dstep))));
+        c3 = f32x4.add(c3, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + 3 * step)), f32x4.splat(dw * load<f32>(db + 3 * dstep))));
+        wb += 34;
+        a += 64;
+        db += 4;
+      }
       store<f32>(ob, hsum(c0));
       store<f32>(ob + os, hsum(c1));
       store<f32>(ob + 2 * os, hsum(c2));
       store<f32>(ob + 3 * os, hsum(c3));
     }
     for (let t = T4; t < T; t++) {
-      const a8 = q8 + <usize>(t * n);
-      const a16 = row16(q16, t, n);
-      const ad = d + (<usize>(t * nb) << 2);
+      let a = ASC_FEATURE_RELAXED_SIMD ? q8 + <usize>(t * n) : row16(q16, t, n);
+      let db = d + <usize>t * dstep;
+      const op = out + (<usize>(t * outRows + r) << 2);
       let acc = f32x4.splat(0);
-      for (let b = 0; b < nb; b++) {
-        const wb = wr + <usize>b * 34;
-        const o = <usize>(b << 5);
-        let i = dot16(v128.load(wb, 2), a8, a16, o, i32x4.splat(0));
-        i = dot16(v128.load(wb, 18), a8, a16, o + 16, i);
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i), f32x4.splat(f16(load<u16>(wb)) * load<f32>(ad + (<usize>b << 2)))));
+      let wb = wr;
+      for (const w4 = wr + <usize>nb4 * 34; wb < w4; wb += 136) {
+        const x0 = pin(op, dotB(wb + 2, a, gap));
+        const x1 = pin(op, dotB(wb + 36, a + AB, gap));
+        const x2 = pin(op, dotB(wb + 70, a + 2 * AB, gap));
+        const x3 = pin(op, dotB(wb + 104, a + 3 * AB, gap));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(quad(pair(x0, x1), pair(x2, x3))), f32x4.mul(f16x4(wb), v128.load(db))));
+        a += 4 * AB;
+        db += 16;
       }
-      store<f32>(out + (<usize>(t * outRows + r) << 2), hsum(acc));
+      for (const we = wr + <usize>nb * 34; wb < we; wb += 34) {
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dotB(wb + 2, a, gap)), f32x4.splat(f16at(wb) * load<f32>(db))));
+        a += AB;
+        db += 4;
+      }
+      store<f32>(op, hsum(acc));
     }
   }
 }
