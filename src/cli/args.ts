@@ -1,6 +1,7 @@
 // Flag parsing shared by the verbs: node:util parseArgs plus typed number/list readers whose errors name
 // the flag. Every verb accepts --help.
 
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { usageError } from "../core/errors.js";
@@ -80,4 +81,13 @@ export function kernelsFrom(v: Record<string, unknown>): Kernels {
     throw usageError(`--kernels must be one of ${KERNEL_BACKENDS.join(", ")}, got "${backend}"`);
   const threads = num(v.threads as string | undefined, "threads", { int: true, min: 1 }) ?? availableParallelism();
   return makeKernels({ backend: backend as KernelBackend, threads });
+}
+
+/** A recipe (or other JSON) file named on the command line, parsed; a missing or malformed file is a usage error. */
+export function readJsonArg<T>(file: string, what: string): Partial<T> {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Partial<T>;
+  } catch (e) {
+    throw usageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
 }

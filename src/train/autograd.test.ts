@@ -128,6 +128,17 @@ test("cross-entropy with a mask", () => {
   const targets = Int32Array.from([0, 3, 2, 4]);
   const mask = Float32Array.from([1, 0, 1, 1]);
   gradcheck("crossEntropy", [logits], (t) => crossEntropy(t, logits, targets, mask, 5));
+  // Signed weights and a fixed denominator (GRPO's surrogate): the weight total here is 0, which the mean form
+  // would treat as an empty batch.
+  const signed = Float32Array.from([0.7, 0, -0.4, -0.3]);
+  gradcheck("crossEntropy(signed, denom)", [logits], (t) => crossEntropy(t, logits, targets, signed, 5, 2.5));
+  const l = crossEntropy(new Tape(false), logits, targets, signed, 5, 2.5).data[0];
+  const nll = (n: number) => {
+    const row = Array.from(logits.data.subarray(n * 5, n * 5 + 5));
+    const m = Math.max(...row);
+    return m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0)) - row[targets[n]];
+  };
+  assert.ok(Math.abs(l - (0.7 * nll(0) - 0.4 * nll(2) - 0.3 * nll(3)) / 2.5) < 1e-5);
 });
 
 test("MoE dispatch/combine and gate weights", () => {

@@ -375,10 +375,19 @@ export function mlaAttention(
 }
 
 /**
- * Mean cross-entropy over rows whose weight is non-zero: logits [N, Vv], targets [N], weights [N] (0 masks a
- * row). Returns a scalar Var; `stats` receives the summed loss and the weight total.
+ * Weighted cross-entropy sum_n w_n * -log softmax(logits_n)[target_n] / denom over rows whose weight is non-zero:
+ * logits [N, Vv], targets [N], weights [N] (0 masks a row). `denom` defaults to the weight total (a weighted
+ * mean, the SFT loss); a fixed `denom` with signed weights is a policy-gradient surrogate (GRPO's per-token
+ * coefficients, see grpo.ts), where the weight total can be zero or negative. Returns a scalar Var.
  */
-export function crossEntropy(tape: Tape, logits: Var, targets: Int32Array, weights: Float32Array, Vv: number): Var {
+export function crossEntropy(
+  tape: Tape,
+  logits: Var,
+  targets: Int32Array,
+  weights: Float32Array,
+  Vv: number,
+  denom?: number,
+): Var {
   const N = targets.length;
   let total = 0;
   let wsum = 0;
@@ -398,11 +407,12 @@ export function crossEntropy(tape: Tape, logits: Var, targets: Int32Array, weigh
     total += weights[n] * -Math.log(Math.max(probs[o + targets[n]], 1e-30));
     wsum += weights[n];
   }
-  const loss = new Var(new Float32Array([wsum > 0 ? total / wsum : 0]));
+  const d = denom ?? wsum;
+  const loss = new Var(new Float32Array([d !== 0 ? total / d : 0]));
   tape.push(() => {
-    if (!loss.grad || wsum === 0) return;
+    if (!loss.grad || d === 0) return;
     const g = logits.g();
-    const s = loss.grad[0] / wsum;
+    const s = loss.grad[0] / d;
     for (let n = 0; n < N; n++) {
       if (weights[n] === 0) continue;
       const o = n * Vv;

@@ -68,6 +68,17 @@ export interface ForwardOptions {
   seqAux?: number;
 }
 
+/** loss() extras for surrogate objectives (GRPO) that weight each target token by a signed coefficient. */
+export interface LossOptions extends ForwardOptions {
+  /** Divide the weighted sum by this instead of the weight total (see crossEntropy). */
+  ceDenom?: number;
+  /**
+   * Per-token weights computed from this forward pass's logits [B*T, vocab] (read-only, detached), replacing
+   * `mask`: GRPO's KL coefficient needs pi_theta of the very forward it differentiates, so one pass serves both.
+   */
+  weightsFrom?: (logits: Float32Array) => Float32Array;
+}
+
 export class TinyV3 {
   readonly params = new Map<string, Param>();
   readonly moe: (MoeState | null)[] = [];
@@ -188,7 +199,7 @@ export class TinyV3 {
     return { logits: linear(tape, hn, this.p("lm_head.weight"), N, opts.prec, true), aux };
   }
 
-  /** Mean next-token loss over masked positions, plus any balance loss. */
+  /** Mean next-token loss over masked positions (or a signed-weight surrogate, see LossOptions), plus any balance loss. */
   loss(
     tape: Tape,
     ids: Int32Array,
@@ -196,10 +207,11 @@ export class TinyV3 {
     mask: Float32Array,
     B: number,
     T: number,
-    opts: ForwardOptions = {},
+    opts: LossOptions = {},
   ): { loss: Var; ce: number } {
     const { logits, aux } = this.forward(tape, ids, B, T, opts);
-    let loss = crossEntropy(tape, logits, targets, mask, this.cfg.vocabSize);
+    const w = opts.weightsFrom ? opts.weightsFrom(logits.data) : mask;
+    let loss = crossEntropy(tape, logits, targets, w, this.cfg.vocabSize, opts.ceDenom);
     const ce = loss.data[0];
     for (const a of aux) loss = add(tape, loss, a);
     return { loss, ce };

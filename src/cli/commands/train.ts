@@ -1,11 +1,5 @@
-// r1 train --recipe recipes/X.json: supervised training of a tiny DeepSeek-V3 (MLA + DeepSeekMoE) on a recipe's
-// task. Resumable: checkpoints are atomic, so a run killed at any moment (Ctrl-C, SIGKILL) continues from the run
-// folder's last checkpoint when the same command is rerun. Exports the HF folder named by the recipe at the end.
-
-import { readFileSync } from "node:fs";
-import { usageError } from "../../core/errors.js";
 import { defaultRecipe, type Recipe, train } from "../../train/trainer.js";
-import { num, parse, required } from "../args.js";
+import { num, parse, readJsonArg, required } from "../args.js";
 import type { Command } from "../command.js";
 
 const usage = `r1 train --recipe FILE [flags]
@@ -35,12 +29,7 @@ export const command: Command = {
       usage,
     );
     const file = required(v.recipe as string | undefined, "recipe", usage);
-    let raw: Partial<Recipe>;
-    try {
-      raw = JSON.parse(readFileSync(file, "utf8"));
-    } catch (e) {
-      throw usageError(`cannot read recipe ${file}: ${(e as Error).message}`);
-    }
+    const raw = readJsonArg<Recipe>(file, "recipe");
     const recipe = defaultRecipe(raw);
     const steps = num(v.steps as string | undefined, "steps", { int: true, min: 1 });
     if (steps) recipe.steps = steps;
