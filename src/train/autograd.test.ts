@@ -23,7 +23,7 @@ import {
 } from "./autograd.js";
 import { seqBalanceLoss, TinyV3 } from "./model.js";
 import { Rng } from "./rng.js";
-import { defaultRecipe } from "./trainer.js";
+import { microConfig } from "./trainer.js";
 
 const rng = new Rng(7);
 const rand = (n: number, s = 1) => Float32Array.from({ length: n }, () => rng.normal() * s);
@@ -161,21 +161,7 @@ test("MoE dispatch/combine and gate weights", () => {
 });
 
 test("whole tiny DeepSeek-V3 loss: gradients of weights in every block type", () => {
-  const r = defaultRecipe({});
-  const cfg = {
-    ...r.model,
-    vocabSize: 12,
-    hidden: 8,
-    nLayers: 2,
-    qLoraRank: 6,
-    kvLoraRank: 4,
-    qkNopeDim: 2,
-    qkRopeDim: 4,
-    vHeadDim: 2,
-    intermediate: 8,
-    moeIntermediate: 4,
-    nHeads: 2,
-  };
+  const cfg = microConfig(12);
   const m = new TinyV3(cfg, 3);
   for (const p of m.params.values()) for (let i = 0; i < p.data.length; i++) p.data[i] += rng.normal() * 0.3;
   const ids = Int32Array.from([1, 4, 7, 2, 9, 3]);

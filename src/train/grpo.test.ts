@@ -21,29 +21,14 @@ import {
   scoreText,
   targetLogProbs,
 } from "./grpo.js";
-import { type TinyConfig, TinyV3, updateBias } from "./model.js";
+import { TinyV3, updateBias } from "./model.js";
 import { AdamW } from "./optim.js";
 import { Rng } from "./rng.js";
-import { defaultRecipe } from "./trainer.js";
-
-const tinyCfg = (vocabSize: number): TinyConfig => ({
-  ...defaultRecipe({}).model,
-  vocabSize,
-  hidden: 8,
-  nLayers: 2,
-  qLoraRank: 6,
-  kvLoraRank: 4,
-  qkNopeDim: 2,
-  qkRopeDim: 4,
-  vHeadDim: 2,
-  intermediate: 8,
-  moeIntermediate: 4,
-  nHeads: 2,
-});
+import { microConfig } from "./trainer.js";
 
 /** A tiny model with weights large enough that its distributions are far from uniform. */
 function noisyModel(seed: number, V = 12): TinyV3 {
-  const m = new TinyV3(tinyCfg(V), seed);
+  const m = new TinyV3(microConfig(V), seed);
   const rng = new Rng(seed * 31);
   for (const p of m.params.values()) for (let i = 0; i < p.data.length; i++) p.data[i] += rng.normal() * 0.3;
   return m;
@@ -165,7 +150,7 @@ test("a whole GRPO step: sample through the FP8 export, score, update", async ()
     const init = join(dir, "init.bin");
     saveCheckpoint(init, m, adam(m, 0), { step: 0, history: [] });
     const r = defaultGrpoRecipe({ init, prompts: 2, group: 3, maxTokens: 5, skipFlatGroups: false, lr: 1e-2 });
-    const st = newGrpoState(r, tinyCfg(102));
+    const st = newGrpoState(r, microConfig(102));
     const w0 = Float32Array.from(st.model.p("lm_head.weight").data);
     const e = await grpoStep(st, r, 0, join(dir, "sampler"));
     assert.equal(e.step, 1);

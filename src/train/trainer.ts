@@ -112,6 +112,24 @@ export function defaultRecipe(over: Partial<Recipe>): Recipe {
   };
 }
 
+/** The smallest config with every block type (MLA, dense layer, MoE layer): gradient checks and quick tests. */
+export function microConfig(vocabSize: number): TinyConfig {
+  return {
+    ...defaultRecipe({}).model,
+    vocabSize,
+    hidden: 8,
+    nLayers: 2,
+    qLoraRank: 6,
+    kvLoraRank: 4,
+    qkNopeDim: 2,
+    qkRopeDim: 4,
+    vHeadDim: 2,
+    intermediate: 8,
+    moeIntermediate: 4,
+    nHeads: 2,
+  };
+}
+
 /** Trains (or resumes) a recipe; returns the model and the per-step log of this process. */
 export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3; history: number[][] } {
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
