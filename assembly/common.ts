@@ -1,16 +1,19 @@
 // Helpers shared by the kernel families. Every kernel takes raw byte offsets into the one imported (shared)
 // memory and allocates nothing: the same module is instantiated on many threads over many arenas.
 
+/** 2^112: rebiases an f16 exponent placed in an f32 (f16, and quant_dot.ts f16x4 per lane). */
+export const P112: f32 = 5.192296858534828e33;
+
 /**
  * f16 bits -> f32 for finite values, subnormals included (Inf/NaN come out large and finite, which no block
- * scale ever holds): shift the magnitude into an f32 and rescale by 2^112. Four cheap ops, for the per-32-block
- * scales of Q8_0/Q4_0 where it sits in the innermost loop; but a subnormal f16 passes through a subnormal f32
- * here, and x86 takes a microcode assist on the multiply (f16s avoids that at the cost of a select).
+ * scale ever holds). The sign-extended i16 shifted left 13 leaves the sign in bit 31 and exponent/mantissa in
+ * bits 27..13 (the mask drops the sign copies in 30..28), so one multiply by 2^112 rebiases and carries the
+ * sign. Few ops, for the per-32-block scales of Q8_0/Q4_0 in the innermost loop; but a subnormal f16 passes
+ * through a subnormal f32 here, and x86 takes a microcode assist on the multiply (f16s avoids that).
  */
 // @ts-ignore: decorator
 @inline export function f16(h: u32): f32 {
-  const mag = reinterpret<f32>((h & 0x7fff) << 13) * 5.192296858534828e33; // 2^112
-  return reinterpret<f32>(reinterpret<u32>(mag) | ((h & 0x8000) << 16));
+  return reinterpret<f32>((<i32><i16>h << 13) & 0x8fffe000) * P112;
 }
 
 /**
@@ -33,4 +36,28 @@
 // @ts-ignore: decorator
 @inline export function hsumi(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/** [a0+a2, a1+a3, b0+b2, b1+b3]: the first half of reducing four blocks' i32x4 dots to one i32x4. */
+// @ts-ignore: decorator
+@inline export function pair(a: v128, b: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+}
+
+/** [sum(a), sum(b), sum(c), sum(d)] from pair(a, b) and pair(c, d): four blocks' dots side by side. */
+// @ts-ignore: decorator
+@inline export function quad(u: v128, v: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(u, v, 0, 2, 4, 6), v128.shuffle<i32>(u, v, 1, 3, 5, 7));
+}
+
+/**
+ * Returns v after storing its lane 0 to op (an output slot that the real result overwrites later). The store
+ * is a scheduling fence for V8 11.3: TurboFan sinks pure SIMD ops to their last use, so without it every load
+ * of a group of blocks is issued first and their values spill (a 2x slower loop); the store makes v's
+ * computation come before the loads that follow it in the source. One movss.
+ */
+// @ts-ignore: decorator
+@inline export function pin(op: usize, v: v128): v128 {
+  v128.store32_lane(op, v, 0);
+  return v;
 }

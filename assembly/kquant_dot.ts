@@ -8,32 +8,8 @@
 // sub-blocks' [weight scale * sub-block scale * activation scale] do the float work of four. Scales and mins are
 // unpacked once per superblock, as vectors. The relaxed-SIMD build keeps this shape but dots through dot16.
 
-import { f16s, hsum } from "./common";
+import { f16s, hsum, pair, pin, quad } from "./common";
 import { dot16, row16 } from "./quant_act";
-
-/** [a0+a2, a1+a3, b0+b2, b1+b3]: the first half of reducing four sub-blocks' i32x4 dots to one i32x4. */
-// @ts-ignore: decorator
-@inline function pair(a: v128, b: v128): v128 {
-  return i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
-}
-
-/** [sum(a), sum(b), sum(c), sum(d)] from pair(a, b) and pair(c, d): four sub-blocks' dots side by side. */
-// @ts-ignore: decorator
-@inline function quad(u: v128, v: v128): v128 {
-  return i32x4.add(v128.shuffle<i32>(u, v, 0, 2, 4, 6), v128.shuffle<i32>(u, v, 1, 3, 5, 7));
-}
-
-/**
- * Returns v after storing one of its lanes to op (the caller's output slot, overwritten by the real result
- * later). The store is a scheduling fence for V8: TurboFan sinks pure SIMD ops to their last use, so without
- * it every load of a superblock is issued first and their values spill (a 2x slower loop); the store makes
- * v's computation come before the loads that follow it in the source.
- */
-// @ts-ignore: decorator
-@inline function pin(op: usize, v: v128): v128 {
-  store<i32>(op, i32x4.extract_lane(v, 0));
-  return v;
-}
 
 /** i32x4 partial dots of two i16x8 weight vectors (16 elements) with activation row a16 at element o. */
 // @ts-ignore: decorator

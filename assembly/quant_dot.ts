@@ -3,24 +3,12 @@
 // while every token's activations pass over it (prefill reads the weights once, not T times).
 // Block layouts are ggml's (src/core/quant/ggml.ts describes them byte by byte).
 
-import { f16, hsum } from "./common";
+import { f16, hsum, P112, pair, pin, quad } from "./common";
 import { dot16, row16 } from "./quant_act";
-
-const P112: f32 = 5.192296858534828e33; // 2^112: rebiases an f16 exponent placed in an f32 (see f16at)
-
-/**
- * The f16 at p as f32, as common.ts f16() but in fewer ops: the sign-extended i16 shifted left 13 leaves the
- * sign in bit 31 and exponent/mantissa in bits 27..13 (the mask drops the sign copies in 30..28), so the
- * multiply by 2^112 carries the sign along.
- */
-// @ts-ignore: decorator
-@inline function f16at(p: usize): f32 {
-  return reinterpret<f32>((<i32>load<i16>(p) << 13) & 0x8fffe000) * P112;
-}
 
 /**
  * The f16 scales of four consecutive Q8_0 blocks (at p, p+34, p+68, p+102) as f32x4: gathered into the high
- * halves of the i32 lanes, then f16at's trick per lane (an arithmetic shift right 3 is its left shift 13
+ * halves of the i32 lanes, then common.ts f16()'s trick per lane (an arithmetic shift right 3 is its left shift 13
  * of the high half; the mask also drops the low half's bits).
  */
 // @ts-ignore: decorator
@@ -30,30 +18,6 @@ const P112: f32 = 5.192296858534828e33; // 2^112: rebiases an f16 exponent place
   v = v128.load16_lane(p, v, 5, 68);
   v = v128.load16_lane(p, v, 7, 102);
   return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffe000)), f32x4.splat(P112));
-}
-
-/** [a0+a2, a1+a3, b0+b2, b1+b3]: the first half of reducing four blocks' i32x4 dots to one i32x4. */
-// @ts-ignore: decorator
-@inline function pair(a: v128, b: v128): v128 {
-  return i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
-}
-
-/** [sum(a), sum(b), sum(c), sum(d)] from pair(a, b) and pair(c, d): four blocks' dots side by side. */
-// @ts-ignore: decorator
-@inline function quad(u: v128, v: v128): v128 {
-  return i32x4.add(v128.shuffle<i32>(u, v, 0, 2, 4, 6), v128.shuffle<i32>(u, v, 1, 3, 5, 7));
-}
-
-/**
- * Returns v after storing its lane 0 to op (an output slot that the real result overwrites later). The store
- * is a scheduling fence for V8 11.3: TurboFan sinks pure SIMD ops to their last use, so without it every load
- * of a group of blocks is issued first and their values spill; the store makes v's computation come before
- * the loads that follow it in the source (kquant_dot.ts pin, as one movss).
- */
-// @ts-ignore: decorator
-@inline function pin(op: usize, v: v128): v128 {
-  v128.store32_lane(op, v, 0);
-  return v;
 }
 
 /**
@@ -156,7 +120,7 @@ export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
         const h0 = v128.load8x8_s(wb + 2, 8);
         const l1 = v128.load8x8_s(wb + 2, 16);
         const h1 = v128.load8x8_s(wb + 2, 24);
-        const dw = f16at(wb);
+        const dw = f16(load<u16>(wb));
         c0 = f32x4.add(c0, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a)), f32x4.splat(dw * load<f32>(db))));
         c1 = f32x4.add(c1, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + step)), f32x4.splat(dw * load<f32>(db + dstep))));
         c2 = f32x4.add(c2, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + 2 * step)), f32x4.splat(dw * load<f32>(db + 2 * dstep))));
@@ -186,7 +150,7 @@ export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
         db += 16;
       }
       for (const we = wr + <usize>nb * 34; wb < we; wb += 34) {
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dotB(wb + 2, a, gap)), f32x4.splat(f16at(wb) * load<f32>(db))));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dotB(wb + 2, a, gap)), f32x4.splat(f16(load<u16>(wb)) * load<f32>(db))));
         a += AB;
         db += 4;
       }
