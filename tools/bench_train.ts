@@ -13,7 +13,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Batch } from "../src/train/data/arith.js";
 import { lrAt } from "../src/train/optim.js";
-import { defaultRecipe, newTrainState, type Recipe, stepBatch, trainStep } from "../src/train/trainer.js";
+import { defaultRecipe, newTrainState, type Recipe, scheduleOf, stepBatch, trainStep } from "../src/train/trainer.js";
 
 const WARMUP = 2;
 const THREADS = [1, 2];
@@ -85,10 +85,7 @@ function runR1ts(batches: Batch[], lrs: number[]): { res: Result; init: Record<s
 
 /** One PyTorch run at `threads` threads on the job file; its last stdout line is the result JSON. */
 function runTorch(exe: string, file: string, threads: number, version: string): Result {
-  const job = JSON.parse(readFileSync(file, "utf8"));
-  job.threads = threads;
-  writeFileSync(file, JSON.stringify(job));
-  const r = spawnSync(exe, [PY_SCRIPT, file], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const r = spawnSync(exe, [PY_SCRIPT, file, String(threads)], { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) {
     console.error(r.stderr || r.stdout);
     console.error(`${exe} ${PY_SCRIPT} failed (exit ${r.status})`);
@@ -108,7 +105,7 @@ if (!py) {
 }
 
 const batches = Array.from({ length: steps }, (_, s) => stepBatch(recipe, s));
-const sched = { lr: recipe.lr, warmup: recipe.warmup, steps: recipe.steps, minRatio: recipe.minLrRatio };
+const sched = scheduleOf(recipe);
 const lrs = batches.map((_, s) => lrAt(sched, s));
 const Ts = batches.map((b) => b.T);
 const { res: ours, init } = runR1ts(batches, lrs);
@@ -129,7 +126,6 @@ writeFileSync(
     steps,
     lr: recipe.lr,
     lrs,
-    threads: 1,
     seed: recipe.seed,
     optim: {
       beta1: 0.9,

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { svgPlot } from "../src/train/plot.js";
-import { defaultRecipe, type Recipe, type StepLog, train } from "../src/train/trainer.js";
+import { defaultRecipe, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
 
 /** Plots go to docs/<plot>-loss.svg (and -maxvio.svg), the names docs/experiments.md shows. */
 const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }> = {
@@ -27,16 +27,6 @@ const resume = args.includes("--resume");
 const groups = args.filter((a) => a in GROUPS);
 const root = join("runs", "experiments");
 
-function readLog(dir: string): StepLog[] {
-  const byStep = new Map<number, StepLog>();
-  for (const l of readFileSync(join(dir, "log.jsonl"), "utf8").split("\n"))
-    if (l.trim()) {
-      const e = JSON.parse(l) as StepLog;
-      byStep.set(e.step, e); // a resumed run logs the steps after its checkpoint again: keep the last
-    }
-  return [...byStep.values()].sort((a, b) => a.step - b.step);
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 for (const g of groups.length ? groups : Object.keys(GROUPS)) {
@@ -49,7 +39,7 @@ for (const g of groups.length ? groups : Object.keys(GROUPS)) {
     delete r.export;
     if (!resume && existsSync(r.out)) rmSync(r.out, { recursive: true });
     train(r, { log: (l) => process.stderr.write(`${name}: ${l}\n`) });
-    logs.push({ name, log: readLog(r.out) });
+    logs.push({ name, log: readRunLog<StepLog>(join(r.out, "log.jsonl")) });
   }
   console.log("| run | final-window loss | loss, last 5 windows | MaxVio per step | MaxVio per window | tokens/s |");
   console.log("|---|---|---|---|---|---|");

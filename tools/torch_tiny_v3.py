@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch twin of src/train/model.ts (the tiny DeepSeek-V3 r1ts trains), for a CPU training-speed comparison.
 
-Usage: python3 tools/torch_tiny_v3.py BENCH.json   (tools/bench_train.ts writes the file)
+Usage: python3 tools/torch_tiny_v3.py BENCH.json [THREADS]   (tools/bench_train.ts writes the file)
 
 BENCH.json: {config: TinyConfig (camelCase, as in a recipe's "model"), batches: [{ids, targets, mask, B, T}],
-steps, lr, threads} plus optional fields the bench fills in so both engines do the same update:
+steps, lr} plus optional fields the bench fills in so both engines do the same update:
   lrs    per-batch learning rates (the trainer's warmup/cosine schedule); default: lr for every step
   optim  {beta1, beta2, eps, weightDecay, clip, biasGamma, seqAux}
   init   {param name: flat list} initial weights (r1ts's, so the first losses can be compared exactly);
@@ -235,11 +235,11 @@ class TinyV3(nn.Module):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: python3 tools/torch_tiny_v3.py BENCH.json")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python3 tools/torch_tiny_v3.py BENCH.json [THREADS]")
     with open(sys.argv[1]) as f:
         job = json.load(f)
-    torch.set_num_threads(int(job.get("threads", 1)))
+    torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) == 3 else 1)
     torch.manual_seed(int(job.get("seed", 1)))
     c = job["config"]
     o = {"beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "weightDecay": 0.1, "clip": 1.0, "biasGamma": 0.001, "seqAux": 0}

@@ -32,7 +32,7 @@ import { answerOf, extractAnswer, operand, promptText, toBatch } from "./data/ar
 import { END_THINK, EOS_ID, encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
 import { type TinyConfig, TinyV3, updateBias } from "./model.js";
-import { AdamW, clipGradNorm, zeroGrads } from "./optim.js";
+import { type AdamW, clipGradNorm, recipeAdamW, zeroGrads } from "./optim.js";
 import { svgPlot } from "./plot.js";
 import { Rng } from "./rng.js";
 import { defaultRecipe, type Recipe } from "./trainer.js";
@@ -309,14 +309,7 @@ export function newGrpoState(r: GrpoRecipe, cfg: TinyConfig = modelConfigOf(r)):
   const ref = new TinyV3(cfg, r.seed);
   for (const m of [model, ref])
     if (!loadCheckpoint(r.init, m)) throw new Error(`GRPO init checkpoint ${r.init} not found`);
-  const opt = new AdamW([...model.params.values()], {
-    lr: r.lr,
-    beta1: 0.9,
-    beta2: r.beta2,
-    eps: 1e-8,
-    weightDecay: r.weightDecay,
-  });
-  return { model, ref, opt };
+  return { model, ref, opt: recipeAdamW([...model.params.values()], r) };
 }
 
 /** One GRPO step: sample, score, normalise, update. `dir` is the scratch folder for the sampler's export. */

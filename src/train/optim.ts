@@ -11,6 +11,11 @@ export interface AdamConfig {
   weightDecay: number;
 }
 
+/** The AdamW every run here uses: beta1 0.9, eps 1e-8, and the recipe's lr, beta2 and weight decay. */
+export function recipeAdamW(params: Param[], r: { lr: number; beta2: number; weightDecay: number }): AdamW {
+  return new AdamW(params, { lr: r.lr, beta1: 0.9, beta2: r.beta2, eps: 1e-8, weightDecay: r.weightDecay });
+}
+
 export class AdamW {
   step = 0;
   readonly m = new Map<string, Float32Array>();

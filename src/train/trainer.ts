@@ -3,7 +3,7 @@
 // AdamW + clipping + warmup/cosine, aux-loss-free bias updates, atomic checkpoints every ckptEvery steps,
 // a progress line with tokens/s and ETA, a JSONL log and an SVG loss curve beside the checkpoint.
 
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Param, Tape } from "./autograd.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
@@ -11,7 +11,7 @@ import { type Batch, makeExample, type TaskOptions, toBatch } from "./data/arith
 import { encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
 import { maxVio, type TinyConfig, TinyV3, updateBias } from "./model.js";
-import { AdamW, clipGradNorm, lrAt, zeroGrads } from "./optim.js";
+import { type AdamW, clipGradNorm, lrAt, recipeAdamW, zeroGrads } from "./optim.js";
 import { svgPlot } from "./plot.js";
 import { Rng } from "./rng.js";
 
@@ -138,7 +138,6 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
   const logPath = join(recipe.out, "log.jsonl");
   const st = newTrainState(recipe);
   const { model, opt } = st;
-  const _params = st.params;
   const saved = loadCheckpoint(ckptPath, model, opt);
   let step = saved?.step ?? 0;
   const history = saved?.history ?? [];
@@ -147,7 +146,7 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
     const pc = model.paramCount();
     log(`${recipe.name}: ${pc.total} parameters (${pc.active} active per token), fp8=${recipe.fp8}`);
   }
-  const sched = { lr: recipe.lr, warmup: recipe.warmup, steps: recipe.steps, minRatio: recipe.minLrRatio };
+  const sched = scheduleOf(recipe);
   const end = Math.min(recipe.steps, opts.stopAt ?? recipe.steps);
   const t0 = performance.now();
   const step0 = step;
@@ -213,7 +212,6 @@ export function train(recipe: Recipe, opts: TrainOptions = {}): { model: TinyV3;
   return { model, history };
 }
 
-/** Drops the loss on every target that is not a digit. */
 export interface TrainState {
   model: TinyV3;
   params: Param[];
@@ -224,14 +222,26 @@ export interface TrainState {
 export function newTrainState(recipe: Recipe): TrainState {
   const model = new TinyV3(recipe.model, recipe.seed);
   const params = [...model.params.values()];
-  const opt = new AdamW(params, {
-    lr: recipe.lr,
-    beta1: 0.9,
-    beta2: recipe.beta2,
-    eps: 1e-8,
-    weightDecay: recipe.weightDecay,
-  });
-  return { model, params, opt };
+  return { model, params, opt: recipeAdamW(params, recipe) };
+}
+
+/** The learning-rate schedule of a recipe (lrAt(scheduleOf(r), step) is step's lr). */
+export function scheduleOf(r: Recipe): { lr: number; warmup: number; steps: number; minRatio: number } {
+  return { lr: r.lr, warmup: r.warmup, steps: r.steps, minRatio: r.minLrRatio };
+}
+
+/**
+ * A run's log.jsonl, one entry per step: a resumed run logs the steps after its checkpoint again, and the last
+ * entry of a step wins. Generic over the entry type (SFT StepLog, GRPO's log).
+ */
+export function readRunLog<E extends { step: number }>(file: string): E[] {
+  const byStep = new Map<number, E>();
+  for (const l of readFileSync(file, "utf8").split("\n"))
+    if (l.trim()) {
+      const e = JSON.parse(l) as E;
+      byStep.set(e.step, e);
+    }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
 /** The batch of `step`: a function of (seed, step) only, so a resumed run sees what the killed one would have. */
@@ -266,6 +276,7 @@ export function trainStep(
   return { ce, gn, vio };
 }
 
+/** Drops the loss on every target that is not a digit. */
 function focusDigits(batch: { targets: Int32Array; mask: Float32Array }): void {
   for (let i = 0; i < batch.mask.length; i++) if (!DIGIT_IDS.has(batch.targets[i])) batch.mask[i] = 0;
 }

@@ -1,3 +1,6 @@
+// r1 grpo --recipe recipes/X.json: GRPO from an SFT checkpoint on rule rewards (src/train/grpo.ts). Resumable
+// like r1 train: Ctrl-C finishes the step and checkpoints, and rerunning the command continues the run.
+
 import { defaultGrpoRecipe, type GrpoRecipe, grpo } from "../../train/grpo.js";
 import { num, parse, readJsonArg, required } from "../args.js";
 import type { Command } from "../command.js";

@@ -1,3 +1,7 @@
+// r1 train --recipe recipes/X.json: supervised training of a tiny DeepSeek-V3 (MLA + DeepSeekMoE) on a recipe's
+// task. Resumable: checkpoints are atomic, so a run killed at any moment (Ctrl-C, SIGKILL) continues from the run
+// folder's last checkpoint when the same command is rerun. Exports the HF folder named by the recipe at the end.
+
 import { defaultRecipe, type Recipe, train } from "../../train/trainer.js";
 import { num, parse, readJsonArg, required } from "../args.js";
 import type { Command } from "../command.js";
