@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { type DType, f32ToBf16, f32ToE4M3, f32ToF16, rowBytes } from "../src/core/dtype.js";
 import { quantizeRow } from "../src/core/quant/ggml.js";
 import type { Kernels } from "../src/kernels/kernels.js";
@@ -199,6 +201,79 @@ for (const b of BACKENDS) {
       }
     });
 
+    test("matmulMany: one job over several weights equals their matmuls, and the reference", () => {
+      const cases: [DType[], number, number[]][] = [
+        [["q8_0", "q8_0", "q8_0"], 96, [64, 32, 32]], // q/k/v
+        [["q4_k", "q6_k"], 512, [67, 9]],
+        [["bf16", "f16", "f32"], 130, [7, 130, 1]],
+        [["q8_0", "bf16"], 256, [5, 6]], // mixed: falls back to one matmul each
+        [["f8_e4m3", "f8_e4m3"], 260, [130, 3]], // FP8: its own path
+      ];
+      let seed = 100;
+      for (const [dtypes, cols, rows] of cases)
+        for (const T of [1, 3, 5]) {
+          const ws = dtypes.map((d, j) => makeWeight(d, rows[j], cols, seed++));
+          const x = randn(T * cols, seed++);
+          const outs = ws.map((w) => new Float32Array(T * w.rows).fill(Number.NaN));
+          k.matmulMany(outs, x, ws, T);
+          ws.forEach((w, j) => {
+            const one = new Float32Array(T * w.rows);
+            k.matmul(one, x, w, T);
+            assert.deepEqual(outs[j], one, `${dtypes} T=${T}: weight ${j} differs from its own matmul`);
+            const want = new Float32Array(T * w.rows);
+            refKernels.matmul(want, x, w, T);
+            const tol = tolerance(w, x, T);
+            for (let i = 0; i < want.length; i++)
+              if (!(Math.abs(outs[j][i] - want[i]) <= tol[i])) assert.fail(`${dtypes} T=${T} weight ${j} [${i}]`);
+          });
+        }
+    });
+
+    test("ffn: gate/up, swiglu and down in wasm equal the composed ops, and the reference", () => {
+      let seed = 200;
+      for (const [dtype, hidden, inter] of [
+        ["q8_0", 64, 96],
+        ["q4_k", 256, 512],
+        ["bf16", 40, 24],
+        ["f8_e4m3", 130, 260],
+      ] as [DType, number, number][])
+        for (const T of [1, 2, 6]) {
+          const w = {
+            gate: makeWeight(dtype, inter, hidden, seed++),
+            up: makeWeight(dtype, inter, hidden, seed++),
+            down: makeWeight(dtype, hidden, inter, seed++),
+          };
+          const h = randn(T * hidden, seed++, 0.2);
+          const got = new Float32Array(T * hidden).fill(Number.NaN);
+          k.ffn(got, h, w, T);
+          const g = new Float32Array(T * inter);
+          const u = new Float32Array(T * inter);
+          const parts = new Float32Array(T * hidden);
+          k.matmul(g, h, w.gate, T);
+          k.matmul(u, h, w.up, T);
+          k.swiglu(g, g, u, T * inter);
+          k.matmul(parts, g, w.down, T);
+          assert.deepEqual(got, parts, `${dtype} T=${T}: ffn differs from its parts`);
+          const want = new Float32Array(T * hidden);
+          refKernels.ffn(want, h, w, T);
+          let scale = 0;
+          for (const v of want) scale = Math.max(scale, Math.abs(v));
+          // Two matmuls of quantized activations in a row: a loose, scale-relative bound (the matmul tests are exact).
+          close(got, want, `${dtype} T=${T}: ffn vs reference`, QUANT.has(dtype) ? 0.05 * scale : 1e-4 * scale);
+        }
+    });
+
+    test("swiglu over the whole input range (the wasm exp saturates, never overflows)", () => {
+      const n = 4003;
+      const gate = Float32Array.from({ length: n }, (_, i) => -120 + (240 * i) / (n - 1));
+      const up = randn(n, 31);
+      const want = new Float32Array(n);
+      const got = new Float32Array(n);
+      refKernels.swiglu(want, gate, up, n);
+      k.swiglu(got, gate, up, n);
+      close(got, want, "swiglu", 1e-6);
+    });
+
     test("large matmul split across threads", () => {
       checkMatmul(k, makeWeight("q8_0", 1000, 1536, 3), 1, 4);
       checkMatmul(k, makeWeight("bf16", 999, 768, 5), 2, 6);
@@ -295,6 +370,50 @@ describe("wasm arenas", () => {
       const ws = Array.from({ length: 6 }, (_, i) => makeWeight("q8_0", 1024, 1024, 40 + i, (n) => k.alloc(n)));
       assert.ok(k.memoryStats().arenas >= 3, `expected several arenas, got ${k.memoryStats().arenas}`);
       for (const [i, w] of ws.entries()) checkMatmul(k, w, 2, 50 + i);
+    } finally {
+      k.close();
+    }
+  });
+
+  test("KV caches in an arena: attention reads them in place, and a collected cache's region is reused", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const k = wasmKernels({ threads: 2, variant: "simd", scratchBytes: 1 << 20 });
+    try {
+      const [T, pos0, nHeads, nKv, hd] = [2, 5, 4, 2, 16];
+      const n = (pos0 + T) * nKv * hd;
+      const kc = k.allocCache(n);
+      const vc = k.allocCache(n);
+      assert.ok(kc.every((v) => v === 0) && vc.every((v) => v === 0), "a new cache is zeroed");
+      kc.set(randn(n, 61));
+      vc.set(randn(n, 62));
+      const q = randn(T * nHeads * hd, 63);
+      const want = new Float32Array(T * nHeads * hd);
+      const got = new Float32Array(T * nHeads * hd);
+      refKernels.attention(want, q, kc, vc, T, pos0, nHeads, nKv, hd, 0.25);
+      k.attention(got, q, kc, vc, T, pos0, nHeads, nKv, hd, 0.25);
+      close(got, want, "attention over arena caches");
+      const used = k.memoryStats().bytes;
+      const churn = () => {
+        for (let i = 0; i < 4; i++) k.allocCache(n)[0] = 1; // dropped at once
+      };
+      churn();
+      let grew = 0;
+      for (let round = 0; round < 20; round++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+        const before = k.memoryStats().bytes;
+        churn();
+        grew = k.memoryStats().bytes - before;
+        if (grew === 0) break;
+      }
+      assert.equal(grew, 0, "caches allocated after a collection must reuse the collected regions");
+      assert.ok(k.memoryStats().bytes <= used + 4 * n * 4 + 4096);
+      const again = k.allocCache(n);
+      assert.ok(
+        again.every((v) => v === 0),
+        "a reused cache is zeroed",
+      );
     } finally {
       k.close();
     }

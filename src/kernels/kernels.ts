@@ -4,6 +4,13 @@
 
 import type { Weight } from "./weight.js";
 
+/** A SwiGLU feed-forward's matrices (dense layers, MoE experts, shared experts). */
+export interface FfnWeights {
+  gate: Weight; // [inter, hidden]
+  up: Weight; // [inter, hidden]
+  down: Weight; // [hidden, inter]
+}
+
 export interface Kernels {
   readonly name: string;
   /**
@@ -13,12 +20,20 @@ export interface Kernels {
    */
   alloc?(bytes: number): Uint8Array;
   /**
-   * Where weights should live for this backend (e.g. a WASM memory arena): the loader reads each tensor
-   * straight into the buffer returned, so weights are never copied after the read. Absent: plain buffers.
+   * Optional: a zeroed KV-cache array where this backend's attention reads it in place (a WASM arena), so a
+   * decode step does not copy the whole cache into kernel memory per layer. The backend reuses the storage once
+   * the array is garbage-collected, so hold the returned array itself (not only subarrays) while it is in use.
    */
-  alloc?(bytes: number): Uint8Array;
+  allocCache?(floats: number): Float32Array;
   /** out[T, w.rows] = x[T, w.cols] · Wᵀ (a Linear layer without bias). */
   matmul(out: Float32Array, x: Float32Array, w: Weight, T: number): void;
+  /**
+   * outs[j] [T, ws[j].rows] = x [T, cols] · ws[j]ᵀ for weights that read the same input (q/k/v, gate/up): a
+   * backend may quantize x once and run them as one job.
+   */
+  matmulMany(outs: Float32Array[], x: Float32Array, ws: Weight[], T: number): void;
+  /** out [T, down.rows] = down · (silu(gate · h) * (up · h)) for h [T, gate.cols]: a SwiGLU feed-forward. */
+  ffn(out: Float32Array, h: Float32Array, w: FfnWeights, T: number): void;
   /** out[T, dim] = x / sqrt(mean(x²) + eps) * g. out may alias x. */
   rmsnorm(out: Float32Array, x: Float32Array, g: Float32Array, T: number, dim: number, eps: number): void;
   /**
@@ -74,4 +89,9 @@ export interface Kernels {
     ropeDim: number,
     scale: number,
   ): void;
+}
+
+/** A KV-cache array from the backend when it offers one (Kernels.allocCache), else an ordinary one. */
+export function cacheArray(k: Kernels, floats: number): Float32Array {
+  return k.allocCache?.(floats) ?? new Float32Array(floats);
 }

@@ -1,7 +1,7 @@
 // The reference kernels: plain loops, f64 accumulation, no cleverness. This file is the specification the
 // WASM/SIMD backends are tested against, and the backend that runs when nothing faster is available.
 
-import type { Kernels } from "./kernels.js";
+import type { FfnWeights, Kernels } from "./kernels.js";
 import { decodeRow, type Weight } from "./weight.js";
 
 let rowScratch = new Float32Array(0);
@@ -70,6 +70,19 @@ function swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: numb
     const g = gate[i];
     out[i] = (g / (1 + Math.exp(-g))) * up[i];
   }
+}
+
+function matmulMany(outs: Float32Array[], x: Float32Array, ws: Weight[], T: number): void {
+  for (const [j, w] of ws.entries()) matmul(outs[j], x, w, T);
+}
+
+function ffn(out: Float32Array, h: Float32Array, w: FfnWeights, T: number): void {
+  const inter = w.gate.rows;
+  const g = new Float32Array(T * inter);
+  const u = new Float32Array(T * inter);
+  matmulMany([g, u], h, [w.gate, w.up], T);
+  swiglu(g, g, u, T * inter);
+  matmul(out, g, w.down, T);
 }
 
 let probScratch = new Float64Array(0);
@@ -163,4 +176,14 @@ function mlaAttention(
   }
 }
 
-export const refKernels: Kernels = { name: "ref", matmul, rmsnorm, rope, swiglu, attention, mlaAttention };
+export const refKernels: Kernels = {
+  name: "ref",
+  matmul,
+  matmulMany,
+  ffn,
+  rmsnorm,
+  rope,
+  swiglu,
+  attention,
+  mlaAttention,
+};

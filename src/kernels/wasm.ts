@@ -1,14 +1,16 @@
 // The WebAssembly backend: AssemblyScript SIMD kernels (assembly/) over shared-memory arenas, with matmul and
-// attention split across a worker pool. Ops that are O(n) per token (rmsnorm, rope, swiglu) stay on the
-// reference loops: they are a rounding error next to the matmuls, and copying their operands into wasm memory
-// would cost as much as computing them.
+// attention split across a worker pool. The feed-forward runs whole in wasm (gate and up as one job after one
+// quantization of the input, swiglu in place, then down), and q/k/v share one job the same way: a 1.5B decode
+// step was ~200 small jobs with 10-20 µs of dispatch and input quantization each, plus a JS swiglu of 150 µs a
+// layer. rmsnorm and rope stay on the reference loops: a few µs a call, and copying their operands into wasm
+// memory would cost as much as computing them.
 //
 // Weights are read where they lie when they were loaded through alloc() (into an arena); a weight that lives in
 // an ordinary JS buffer is copied into an arena on first use (the whole underlying ArrayBuffer, once) until the
 // loader allocates through alloc().
 
 import { Arena, ScratchPlan } from "./arena.js";
-import type { Kernels } from "./kernels.js";
+import type { FfnWeights, Kernels } from "./kernels.js";
 import { Pool } from "./pool/pool.js";
 import { KERNEL_OPS, type KernelFn, type KernelOp } from "./pool/protocol.js";
 import { refKernels } from "./ref.js";
@@ -30,6 +32,7 @@ export interface WasmKernels extends Kernels {
   readonly threads: number;
   readonly variant: WasmVariant;
   alloc(bytes: number): Uint8Array;
+  allocCache(floats: number): Float32Array;
   /** Use only the first n threads from now on (1..threads): the bench's 1-vs-2-thread scaling on one model. */
   setThreads(n: number): void;
   /** Read bandwidth (bytes/s) these kernels reach streaming `bytes` of arena memory on the active threads. */
@@ -52,6 +55,32 @@ const FLOAT_OPS: Partial<Record<Weight["dtype"], KernelOp>> = {
   f8_e4m3: "mm_f8",
   f8_e5m2: "mm_f8",
 };
+/** mm_multi's kind codes (assembly/fused.ts); FP8 has per-block scales and keeps its own path. */
+const MULTI_KIND: Partial<Record<Weight["dtype"], number>> = {
+  q8_0: 0,
+  q4_0: 1,
+  q4_k: 2,
+  q6_k: 3,
+  f32: 4,
+  bf16: 5,
+  f16: 6,
+};
+/** Bytes of one mm_multi descriptor (assembly/fused.ts DESC_BYTES). */
+const DESC_BYTES = 32;
+
+/** A fused job's weights, all in one arena: their addresses and whether they read Q8 blocks or f32. */
+interface Fusable {
+  arena: Arena;
+  ptrs: number[];
+  quant: boolean;
+}
+
+/**
+ * KV-cache bytes this backend places in arenas (allocCache); past it, caches are ordinary arrays that attention
+ * copies in per call. R1TS_CACHE_MB overrides.
+ */
+const CACHE_BUDGET = Number(process.env.R1TS_CACHE_MB ?? 2048) * 2 ** 20;
+
 /** Below this many multiply-adds a job runs on the calling thread alone (dispatch costs ~10 µs). */
 const MIN_PARALLEL_MACS = 1 << 16;
 /** Pieces per thread: enough that a descheduled thread's share is small, few enough to keep claims cheap. */
@@ -75,6 +104,14 @@ class WasmBackend implements WasmKernels {
   private readonly copies = new WeakMap<ArrayBufferLike, { arena: Arena; base: number }>();
   private readonly pool?: Pool;
   private active: number;
+  /** Arena regions of collected KV caches, by byte size, for the next allocCache of that size. */
+  private readonly freeCaches = new Map<number, { arena: Arena; ptr: number }[]>();
+  private cacheBytes = 0;
+  private readonly cacheReaper = new FinalizationRegistry<{ arena: Arena; ptr: number; bytes: number }>((r) => {
+    const list = this.freeCaches.get(r.bytes) ?? [];
+    list.push({ arena: r.arena, ptr: r.ptr });
+    this.freeCaches.set(r.bytes, list);
+  });
 
   constructor(o: WasmOptions) {
     const c = compileKernels(o.variant);
@@ -118,6 +155,26 @@ class WasmBackend implements WasmKernels {
 
   alloc(bytes: number): Uint8Array {
     return this.place(bytes).view;
+  }
+
+  /**
+   * Arenas are bump-only, so a cache's region is recycled, not freed: when the returned array is collected its
+   * region goes to a free list by size (a server's requests mostly share one context size) and the next cache
+   * of that size takes it. Past CACHE_BUDGET new caches are ordinary arrays.
+   */
+  allocCache(floats: number): Float32Array {
+    const bytes = floats * 4;
+    let r = this.freeCaches.get(bytes)?.pop();
+    if (!r) {
+      if (this.cacheBytes + bytes > CACHE_BUDGET) return new Float32Array(floats);
+      const p = this.place(bytes);
+      r = { arena: p.arena, ptr: p.ptr };
+      this.cacheBytes += bytes;
+    }
+    const view = r.arena.f32(r.ptr, floats);
+    view.fill(0);
+    this.cacheReaper.register(view, { ...r, bytes });
+    return view;
   }
 
   memoryStats(): { arenas: number; bytes: number } {
@@ -257,6 +314,119 @@ class WasmBackend implements WasmKernels {
     }
   }
 
+  /**
+   * The weights as one mm_multi job, or undefined where that cannot run: mixed or FP8 dtypes, different
+   * widths, several arenas, or a k-quant prefill (T >= 4 on the plain build has its own unpacking path).
+   */
+  private fusable(ws: Weight[], T: number): Fusable | undefined {
+    const quant = QUANT_OPS[ws[0].dtype] !== undefined;
+    let arena: Arena | undefined;
+    const ptrs: number[] = [];
+    for (const w of ws) {
+      if (MULTI_KIND[w.dtype] === undefined || (QUANT_OPS[w.dtype] !== undefined) !== quant) return undefined;
+      if (w.cols !== ws[0].cols || (quant && w.cols % 32 !== 0)) return undefined;
+      if (T >= 4 && this.variant === "simd" && (w.dtype === "q4_k" || w.dtype === "q6_k")) return undefined;
+      const loc = this.locate(w.bytes);
+      if (arena && loc.arena !== arena) return undefined;
+      arena = loc.arena;
+      ptrs.push(loc.ptr);
+    }
+    return arena && { arena, ptrs, quant };
+  }
+
+  /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks when quant). */
+  private static inputBytes(cols: number, quant: boolean): number {
+    return cols * 4 + (quant ? cols * 3 + (cols / 32) * 8 + 256 : 64);
+  }
+
+  /**
+   * A job's input regions [x, q8, q16, d, s] for T rows of `cols` at xp (already in the arena): quantized to Q8
+   * blocks on the caller when the weights want them.
+   */
+  private quantized(arena: Arena, plan: ScratchPlan, xp: number, T: number, cols: number, quant: boolean): number[] {
+    if (!quant) return [xp, 0, 0, 0, 0];
+    const q8 = plan.take(T * cols);
+    const q16 = plan.take(T * cols * 2);
+    const d = plan.take((T * cols) / 8);
+    const s = plan.take((T * cols) / 8);
+    this.fns[arena.index][KERNEL_OPS.indexOf("quantize_q8")](xp, T, cols, q8, q16, d, s);
+    return [xp, q8, q16, d, s];
+  }
+
+  /** One pool job over every row of ws (all reading the input `inp`), out[j] [T, ws[j].rows] at outs[j]. */
+  private multi(f: Fusable, plan: ScratchPlan, inp: number[], T: number, ws: Weight[], outs: number[]): void {
+    const desc = plan.take(DESC_BYTES * ws.length);
+    const d = new Int32Array(f.arena.memory.buffer, desc, (DESC_BYTES / 4) * ws.length);
+    let rows = 0;
+    ws.forEach((w, j) => {
+      d.set([MULTI_KIND[w.dtype]!, f.ptrs[j], w.rowStride, rows, w.rows, outs[j]], (DESC_BYTES / 4) * j);
+      rows += w.rows;
+    });
+    this.parallel(f.arena, "mm_multi", rows, rows * ws[0].cols * T, [desc, ws.length, 0, 0, ws[0].cols, ...inp, T], 2);
+  }
+
+  /** In-arena swiglu: out = silu(g) * u over n floats, split across the pool when large. */
+  private swigluAt(arena: Arena, g: number, u: number, out: number, n: number): void {
+    this.parallel(arena, "swiglu", n, n, [g, u, out, 0, 0], 3);
+  }
+
+  matmulMany(outs: Float32Array[], x: Float32Array, ws: Weight[], T: number): void {
+    const f = ws.length > 1 ? this.fusable(ws, T) : undefined;
+    if (!f) {
+      for (const [j, w] of ws.entries()) this.matmul(outs[j], x, w, T);
+      return;
+    }
+    const cols = ws[0].cols;
+    const rows = ws.reduce((a, w) => a + w.rows, 0);
+    const per = WasmBackend.inputBytes(cols, f.quant) + rows * 4 + 64 * ws.length;
+    const chunk = Math.floor((this.scratchBytes - 4096 - DESC_BYTES * ws.length) / per);
+    if (chunk < 1) throw new Error(`wasm kernels: one row of ${rows}x${cols} exceeds scratch`);
+    for (let t0 = 0; t0 < T; t0 += chunk) {
+      const tc = Math.min(chunk, T - t0);
+      const plan = new ScratchPlan(f.arena);
+      const xp = plan.take(tc * cols * 4);
+      f.arena.f32(xp, tc * cols).set(x.subarray(t0 * cols, (t0 + tc) * cols));
+      const inp = this.quantized(f.arena, plan, xp, tc, cols, f.quant);
+      const ops = ws.map((w) => plan.take(tc * w.rows * 4));
+      this.multi(f, plan, inp, tc, ws, ops);
+      for (const [j, w] of ws.entries()) outs[j].set(f.arena.f32(ops[j], tc * w.rows), t0 * w.rows);
+    }
+  }
+
+  ffn(out: Float32Array, h: Float32Array, w: FfnWeights, T: number): void {
+    const gu = this.fusable([w.gate, w.up], T);
+    const dn = gu && this.fusable([w.down], T);
+    const hidden = w.gate.cols;
+    const inter = w.gate.rows;
+    if (!gu || !dn || dn.arena !== gu.arena) {
+      const g = new Float32Array(T * inter);
+      const u = new Float32Array(T * inter);
+      this.matmulMany([g, u], h, [w.gate, w.up], T);
+      this.swiglu(g, g, u, T * inter);
+      this.matmul(out, g, w.down, T);
+      return;
+    }
+    const { arena } = gu;
+    const rows = w.down.rows;
+    const per =
+      WasmBackend.inputBytes(hidden, gu.quant) + inter * 4 + WasmBackend.inputBytes(inter, dn.quant) + rows * 4 + 256;
+    const chunk = Math.floor((this.scratchBytes - 8192) / per);
+    if (chunk < 1) throw new Error(`wasm kernels: one token of a ${inter}-wide feed-forward exceeds scratch`);
+    for (let t0 = 0; t0 < T; t0 += chunk) {
+      const tc = Math.min(chunk, T - t0);
+      const plan = new ScratchPlan(arena);
+      const xp = plan.take(tc * hidden * 4);
+      arena.f32(xp, tc * hidden).set(h.subarray(t0 * hidden, (t0 + tc) * hidden));
+      const gp = plan.take(tc * inter * 4);
+      const up = plan.take(tc * inter * 4);
+      this.multi(gu, plan, this.quantized(arena, plan, xp, tc, hidden, gu.quant), tc, [w.gate, w.up], [gp, up]);
+      this.swigluAt(arena, gp, up, gp, tc * inter);
+      const op = plan.take(tc * rows * 4);
+      this.multi(dn, plan, this.quantized(arena, plan, gp, tc, inter, dn.quant), tc, [w.down], [op]);
+      out.set(arena.f32(op, tc * rows), t0 * rows);
+    }
+  }
+
   rmsnorm(out: Float32Array, x: Float32Array, g: Float32Array, T: number, dim: number, eps: number): void {
     refKernels.rmsnorm(out, x, g, T, dim, eps);
   }
@@ -276,7 +446,17 @@ class WasmBackend implements WasmKernels {
   }
 
   swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void {
-    refKernels.swiglu(out, gate, up, n);
+    const arena = this.arena0();
+    if (n * 12 + 4096 > this.scratchBytes) {
+      refKernels.swiglu(out, gate, up, n);
+      return;
+    }
+    const plan = new ScratchPlan(arena);
+    const g = this.stage(arena, plan, gate, n);
+    const u = this.stage(arena, plan, up, n);
+    const o = plan.take(n * 4);
+    this.swigluAt(arena, g, u, o, n);
+    out.set(arena.f32(o, n));
   }
 
   /** Copies f32 rows into scratch unless they already live in this arena. */
@@ -301,7 +481,8 @@ class WasmBackend implements WasmKernels {
   ): void {
     const n = pos0 + T;
     const items = T * nHeads;
-    const need = (2 * items * hd + 2 * n * nKv * hd + this.threads * (n + 16)) * 4 + 8192;
+    const group = nHeads / nKv;
+    const need = (2 * items * hd + 2 * n * nKv * hd + this.threads * group * (n + 16)) * 4 + 8192;
     if (need > this.scratchBytes) {
       refKernels.attention(out, q, kCache, vCache, T, pos0, nHeads, nKv, hd, scale);
       return;
@@ -313,10 +494,10 @@ class WasmBackend implements WasmKernels {
     const kp = this.stage(arena, plan, kCache, n * nKv * hd);
     const vp = this.stage(arena, plan, vCache, n * nKv * hd);
     const op = plan.take(items * hd * 4);
-    const pp = plan.take(this.threads * (n + 16) * 4);
-    const stride = (n + 16) * 4;
+    const stride = group * (n + 16) * 4;
+    const pp = plan.take(this.threads * stride);
     const args = [op, qp, kp, vp, T, pos0, nHeads, nKv, hd, scale, pp, 0, 0];
-    this.parallel(arena, "attention", items, items * n * hd * 2, args, 11, [10, stride]);
+    this.parallel(arena, "attention", T * nKv, items * n * hd * 2, args, 11, [10, stride]);
     out.set(arena.f32(op, items * hd));
   }
 

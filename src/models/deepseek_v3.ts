@@ -4,11 +4,10 @@
 // its tensors stay on disk and load.ts notes it.
 
 import { alignedBytes } from "../core/tensor.js";
-import type { Kernels } from "../kernels/kernels.js";
+import { cacheArray, type FfnWeights, type Kernels } from "../kernels/kernels.js";
 import { asWeight, decodeRow, rowRange, type Weight } from "../kernels/weight.js";
 import { type DeepseekV3Config, isMoeLayer, kvValuesPerToken } from "./config.js";
 import { addInto, type DecoderWeights, runDecoder, type Seg } from "./layers/decoder.js";
-import { type FfnWeights, swigluFfn } from "./layers/ffn.js";
 import { type MlaWeights, mlaBlock, mlaScale } from "./layers/mla.js";
 import { type MoeWeights, moeFfn } from "./layers/moe.js";
 import { ropeTables } from "./layers/rope.js";
@@ -112,7 +111,7 @@ export function buildDeepseekV3(c: DeepseekV3Config, s: WeightStore, k: Kernels,
     k.rmsnorm(h, x, b.ffnNorm, N, hidden, c.rmsEps);
     const f = new Float32Array(N * hidden);
     if (b.moe) moeFfn(k, b.moe, c, h, N, f);
-    else if (b.dense) swigluFfn(k, b.dense, h, N, f);
+    else if (b.dense) k.ffn(f, h, b.dense, N);
     addInto(x, f, N * hidden);
   };
   const run = (items: BatchItem[]) => runDecoder(k, dec, c.nLayers, hidden, c.rmsEps, block, items);
@@ -122,7 +121,7 @@ export function buildDeepseekV3(c: DeepseekV3Config, s: WeightStore, k: Kernels,
     config: c,
     kernels: k,
     newCache(ctx: number): KVCache {
-      const layers = blocks.map(() => [new Float32Array(ctx * R), new Float32Array(ctx * rope)]);
+      const layers = blocks.map(() => [cacheArray(k, ctx * R), cacheArray(k, ctx * rope)]);
       return { ctx, pos: 0, layers };
     },
     forward: (tokens, cache, allLogits = false) => run([{ tokens, cache, allLogits }])[0],

@@ -2,10 +2,9 @@
 // Per block: x += attn(rmsnorm(x)); x += swiglu(rmsnorm(x)). Qwen2 differs only by q/k/v biases, which the
 // config says (qkvBias) and the checkpoint carries; RoPE pairing follows the weights' layout (see load.ts).
 
-import type { Kernels } from "../kernels/kernels.js";
+import { cacheArray, type FfnWeights, type Kernels } from "../kernels/kernels.js";
 import { type DenseConfig, kvValuesPerToken } from "./config.js";
 import { addInto, type DecoderWeights, runDecoder, type Seg } from "./layers/decoder.js";
-import { type FfnWeights, swigluFfn } from "./layers/ffn.js";
 import { type GqaDims, type GqaWeights, gqaBlock } from "./layers/gqa.js";
 import { ropeTables } from "./layers/rope.js";
 import type { BatchItem, CausalLM, KVCache } from "./model.js";
@@ -55,7 +54,7 @@ export function buildLlama(cfg: DenseConfig, s: WeightStore, k: Kernels, notes: 
     const h = new Float32Array(N * hidden);
     k.rmsnorm(h, x, b.ffnNorm, N, hidden, cfg.rmsEps);
     const f = new Float32Array(N * hidden);
-    swigluFfn(k, b.ffn, h, N, f);
+    k.ffn(f, h, b.ffn, N);
     addInto(x, f, N * hidden);
   };
   const run = (items: BatchItem[]) => runDecoder(k, dec, cfg.nLayers, hidden, cfg.rmsEps, block, items);
@@ -66,7 +65,7 @@ export function buildLlama(cfg: DenseConfig, s: WeightStore, k: Kernels, notes: 
     config: cfg,
     kernels: k,
     newCache(ctx: number): KVCache {
-      const layers = blocks.map(() => [new Float32Array(ctx * nKv * hd), new Float32Array(ctx * nKv * hd)]);
+      const layers = blocks.map(() => [cacheArray(k, ctx * nKv * hd), cacheArray(k, ctx * nKv * hd)]);
       return { ctx, pos: 0, layers };
     },
     forward: (tokens, cache, allLogits = false) => run([{ tokens, cache, allLogits }])[0],

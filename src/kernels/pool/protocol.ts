@@ -23,6 +23,8 @@ export const KERNEL_OPS = [
   "quantize_q8",
   "read_bw",
   "prefill_k",
+  "mm_multi",
+  "swiglu",
 ] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 

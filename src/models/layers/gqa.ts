@@ -44,9 +44,7 @@ export function gqaBlock(
   const q = new Float32Array(N * nHeads * hd); // [N, nHeads, hd]
   const kk = new Float32Array(N * kvw); // [N, nKv, hd]
   const vv = new Float32Array(N * kvw);
-  k.matmul(q, h, w.q, N);
-  k.matmul(kk, h, w.k, N);
-  k.matmul(vv, h, w.v, N);
+  k.matmulMany([q, kk, vv], h, [w.q, w.k, w.v], N);
   if (w.qBias) addBias(q, w.qBias, N);
   if (w.kBias) addBias(kk, w.kBias, N);
   if (w.vBias) addBias(vv, w.vBias, N);

@@ -73,15 +73,14 @@ export function mlaBlock(
   k.rmsnorm(h, x, w.norm, N, hidden, c.rmsEps);
 
   const q = new Float32Array(N * H * qk); // [N, H, nope | rope]
+  const kv = new Float32Array(N * (R + rope)); // [N, latent | rope key]
   if (w.qA && w.qB && w.qANorm) {
     const qa = new Float32Array(N * w.qA.rows);
-    k.matmul(qa, h, w.qA, N);
+    k.matmulMany([qa, kv], h, [w.qA, w.kvA], N);
     k.rmsnorm(qa, qa, w.qANorm, N, w.qA.rows, c.rmsEps);
     k.matmul(q, qa, w.qB, N);
-  } else if (w.q) k.matmul(q, h, w.q, N);
-
-  const kv = new Float32Array(N * (R + rope)); // [N, latent | rope key]
-  k.matmul(kv, h, w.kvA, N);
+  } else if (w.q) k.matmulMany([q, kv], h, [w.q, w.kvA], N);
+  else k.matmul(kv, h, w.kvA, N);
 
   // Absorb W_UK into the query: qLat [N, H, R]; qPe [N, H, rope] (after RoPE, per segment positions).
   const half = rope / 2;

@@ -4,10 +4,9 @@
 // top-2 biased scores, or the max without bias); gate weights are the unbiased scores of the chosen experts,
 // normalized when norm_topk_prob, times routed_scaling_factor.
 
-import type { Kernels } from "../../kernels/kernels.js";
+import type { FfnWeights, Kernels } from "../../kernels/kernels.js";
 import type { Weight } from "../../kernels/weight.js";
 import type { DeepseekV3Config } from "../config.js";
-import { type FfnWeights, swigluFfn } from "./ffn.js";
 
 export interface MoeWeights {
   router: Weight; // [E, hidden]
@@ -92,14 +91,14 @@ export function moeFfn(
       xin.set(h.subarray(t * hidden, (t + 1) * hidden), i * hidden);
     });
     const y = new Float32Array(n * hidden);
-    swigluFfn(k, w.experts[e], xin, n, y);
+    k.ffn(y, xin, w.experts[e], n);
     list.forEach(({ t, w: gw }, i) => {
       for (let d = 0; d < hidden; d++) out[t * hidden + d] += gw * y[i * hidden + d];
     });
   }
   if (w.shared) {
     const y = new Float32Array(T * hidden);
-    swigluFfn(k, w.shared, h, T, y);
+    k.ffn(y, h, w.shared, T);
     for (let i = 0; i < T * hidden; i++) out[i] += y[i];
   }
 }
