@@ -247,7 +247,10 @@ export function readRunLog<E extends { step: number }>(file: string): E[] {
 /** The batch of `step`: a function of (seed, step) only, so a resumed run sees what the killed one would have. */
 export function stepBatch(recipe: Recipe, step: number): Batch {
   const rng = new Rng((recipe.seed * 1000003 + step * 7919) >>> 0);
-  const batch = toBatch(Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)));
+  const batch = toBatch(
+    Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)),
+    recipe.task.computeWeight,
+  );
   if (step < (recipe.digitFocusSteps ?? 0)) focusDigits(batch);
   return batch;
 }

@@ -71,6 +71,8 @@ export interface Example {
   ids: number[];
   /** Index of the first response token (everything before is prompt, not trained on). */
   promptLen: number;
+  /** Indices into ids of the computed tokens (see TaskOptions.computeWeight). */
+  computed?: number[];
 }
 
 /** A random operand of n digits (no leading zero unless n = 1). */
@@ -85,6 +87,13 @@ export interface TaskOptions {
   maxDigits: number;
   /** Fraction of examples with an empty think block (R1's non-reasoning data): the answer follows directly. */
   noThink: number;
+  /**
+   * Loss weight of the computed tokens: each phase-2 line's sum digit and carry, and the </think> that ends the
+   * loop. They are 2 of every 18 scratchpad tokens and the only ones that are not copies, so at weight 1 the
+   * copies dominate the gradient long after they are learnt (session 3: every 1-digit failure of the step-4500
+   * model was a wrong sum digit). Default 1.
+   */
+  computeWeight?: number;
 }
 
 export function makeExample(rng: Rng, o: TaskOptions): Example {
@@ -94,8 +103,16 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   const prompt = encode(promptText(a, b, prefix));
   const think = rng.next() < o.noThink ? "" : `${scratchpad(a, b)}\n`;
   const response = encode(`${think}${END_THINK}\n\n${answerOf(a, b)}${EOS}`);
-  return { ids: [...prompt, ...response], promptLen: prompt.length };
+  // One token per scratchpad character: line i starts at prompt.length + i * LINE.
+  // An empty think block's </think> is a coin flip given the prompt: it keeps weight 1.
+  const computed = think ? [prompt.length + think.length] : [];
+  for (let i = W + 1; i * LINE < think.length; i++)
+    computed.push(prompt.length + i * LINE, prompt.length + i * LINE + M);
+  return { ids: [...prompt, ...response], promptLen: prompt.length, computed };
 }
+
+/** Characters per scratchpad line with its newline: window, carry, register, "\n". */
+const LINE = M + 1 + W + 1;
 
 export interface Batch {
   ids: Int32Array;
@@ -107,8 +124,11 @@ export interface Batch {
   tokens: number;
 }
 
-/** Packs examples into [B, T] (T = longest - 1) with EOS padding; loss on response tokens only. */
-export function toBatch(examples: Example[]): Batch {
+/**
+ * Packs examples into [B, T] (T = longest - 1) with EOS padding; loss on response tokens only, computed tokens
+ * weighted by `computeWeight`.
+ */
+export function toBatch(examples: Example[], computeWeight = 1): Batch {
   const B = examples.length;
   const T = Math.max(...examples.map((e) => e.ids.length)) - 1;
   const ids = new Int32Array(B * T).fill(1);
@@ -116,11 +136,12 @@ export function toBatch(examples: Example[]): Batch {
   const mask = new Float32Array(B * T);
   let tokens = 0;
   examples.forEach((e, b) => {
+    const heavy = new Set(e.computed ?? []);
     for (let t = 0; t < e.ids.length - 1; t++) {
       ids[b * T + t] = e.ids[t];
       targets[b * T + t] = e.ids[t + 1];
       if (t + 1 >= e.promptLen) {
-        mask[b * T + t] = 1;
+        mask[b * T + t] = heavy.has(t + 1) ? computeWeight : 1;
         tokens++;
       }
     }
