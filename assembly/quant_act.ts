@@ -44,6 +44,12 @@ export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: 
   }
 }
 
+/** Rows [t0, t1) of quantize_q8's job (same regions): the pool splits a prefill's quantization by rows. */
+export function quantize_rows(x: usize, n: i32, q8: usize, q16: usize, d: usize, s: usize, t0: i32, t1: i32): void {
+  const nb = n >> 5;
+  quantize_q8(x + (<usize>(t0 * n) << 2), t1 - t0, n, q8 + <usize>(t0 * n), row16(q16, t0, n), d + (<usize>(t0 * nb) << 2), s + (<usize>(t0 * nb) << 2));
+}
+
 /**
  * i32x4 partial sums of w[0..16) * q[o..o+16) for one activation row: w signed int8 lanes (|w| <= 127).
  * q8/q16 point at the activation row; o is the element offset within it.

@@ -1,5 +1,6 @@
 // Where a decode step's time goes: wraps the kernels in per-op timers (matmul split by weight shape), loads a
-// bench model, prefills a prompt and times greedy decode steps. node dist/tools/prof_decode.js FILE [threads] [prompt] [gen]
+// bench model, prefills a prompt and times greedy decode steps; with gen 0 it times the prefill instead (per
+// prompt token). node dist/tools/prof_decode.js FILE [threads] [prompt] [gen]
 import type { Kernels } from "../src/kernels/kernels.js";
 import { wasmKernels } from "../src/kernels/wasm.js";
 import { loadForBench } from "./bench_load.js";
@@ -34,25 +35,30 @@ const timed = new Proxy(k, {
 const { model } = loadForBench(file, timed);
 const toks = Array.from({ length: Number(np) }, (_, i) => 1000 + ((i * 7919) % 50000));
 const cache = model.newCache(Number(np) + Number(ng) + 8);
+const prefillOnly = Number(ng) === 0;
+on = prefillOnly;
+const tp = performance.now();
 let logits = model.forward(toks, cache);
+const prefillMs = performance.now() - tp;
 const argmax = (v: Float32Array) => {
   let b = 0;
   for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
   return b;
 };
-on = true;
+on = !prefillOnly;
 const t0 = performance.now();
 for (let i = 0; i < Number(ng); i++) logits = model.forward([argmax(logits)], cache);
-const total = performance.now() - t0;
+const total = prefillOnly ? prefillMs : performance.now() - t0;
+const per = prefillOnly ? Number(np) : Number(ng);
 let sum = 0;
 const rows = [...times].sort((a, b) => b[1].ms - a[1].ms);
 for (const [key, e] of rows) {
   sum += e.ms;
   console.log(
-    `${key.padEnd(36)} ${(e.ms / Number(ng)).toFixed(2).padStart(8)} ms/tok  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${((e.ms * 1000) / e.n).toFixed(1)} us/call (min ${(e.min * 1000).toFixed(1)})`,
+    `${key.padEnd(36)} ${(e.ms / per).toFixed(2).padStart(8)} ms/tok  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${((e.ms * 1000) / e.n).toFixed(1)} us/call (min ${(e.min * 1000).toFixed(1)})`,
   );
 }
 console.log(
-  `other (model JS) ${((total - sum) / Number(ng)).toFixed(2)} ms/tok; total ${(total / Number(ng)).toFixed(2)} ms/tok = ${((1000 * Number(ng)) / total).toFixed(2)} tok/s`,
+  `other (model JS) ${((total - sum) / per).toFixed(2)} ms/tok; total ${(total / per).toFixed(2)} ms/tok = ${((1000 * per) / total).toFixed(2)} tok/s`,
 );
 k.close();

@@ -280,7 +280,7 @@ class WasmBackend implements WasmKernels {
         const q16 = plan.take(tc * cols * 2);
         const d = plan.take((tc * cols) / 8);
         const s = plan.take((tc * cols) / 8);
-        fns[KERNEL_OPS.indexOf("quantize_q8")](xp, tc, cols, q8, q16, d, s);
+        this.quantize(arena, xp, tc, cols, [q8, q16, d, s]);
         if (tc >= 4 && this.variant === "simd" && (w.dtype === "q4_k" || w.dtype === "q6_k")) {
           // Prefill: unpack each k-quant row once into per-thread scratch, then four tokens per pass.
           const per = cols * 2 + (cols / 32) * 8;
@@ -349,8 +349,13 @@ class WasmBackend implements WasmKernels {
     const q16 = plan.take(T * cols * 2);
     const d = plan.take((T * cols) / 8);
     const s = plan.take((T * cols) / 8);
-    this.fns[arena.index][KERNEL_OPS.indexOf("quantize_q8")](xp, T, cols, q8, q16, d, s);
+    this.quantize(arena, xp, T, cols, [q8, q16, d, s]);
     return [xp, q8, q16, d, s];
+  }
+
+  /** Q8 blocks of T rows of `cols` f32 at xp into [q8, q16, d, s]; a prefill's rows are split across the pool. */
+  private quantize(arena: Arena, xp: number, T: number, cols: number, regions: number[]): void {
+    this.parallel(arena, "quantize_rows", T, T * cols, [xp, cols, ...regions, 0, 0], 6);
   }
 
   /** One pool job over every row of ws (all reading the input `inp`), out[j] [T, ws[j].rows] at outs[j]. */

@@ -21,6 +21,7 @@ export const KERNEL_OPS = [
   "attention",
   "mla_attention",
   "quantize_q8",
+  "quantize_rows",
   "read_bw",
   "prefill_k",
   "mm_multi",
