@@ -14,6 +14,7 @@ import { writeSafetensorsSharded } from "../src/formats/safetensors_write.js";
 import { FIXTURES } from "../test/fixtures.js";
 
 export const QWEN_1_5B = {
+  name: "qwen1.5b",
   hidden: 1536,
   layers: 28,
   heads: 12,
@@ -23,6 +24,18 @@ export const QWEN_1_5B = {
   ctx: 4096,
   theta: 10000,
   eos: 151643,
+};
+export type QwenShape = typeof QWEN_1_5B;
+
+/** R1-Distill-Qwen-7B's shapes: at Q8_0 about 8.1 GB, twice what one wasm32 memory can hold. */
+export const QWEN_7B: QwenShape = {
+  ...QWEN_1_5B,
+  name: "qwen7b",
+  hidden: 3584,
+  heads: 28,
+  kvHeads: 4,
+  inter: 18944,
+  vocab: 152064,
 };
 
 // ---- random tensors in each storage format -------------------------------------------------------------------
@@ -127,8 +140,11 @@ function moreBits(i: number, n: number): boolean {
   return i < n / 8 || i >= (7 * n) / 8 || (i - Math.floor(n / 8)) % 3 === 2;
 }
 
-function qwenTensors(kind: QwenVariant | "bf16", names: "gguf" | "hf"): Record<string, Tensor> {
-  const c = QWEN_1_5B;
+function qwenTensors(
+  kind: QwenVariant | "bf16",
+  names: "gguf" | "hf",
+  c: QwenShape = QWEN_1_5B,
+): Record<string, Tensor> {
   const hd = c.hidden / c.heads;
   const base: DType = kind === "q4_k_m" ? "q4_k" : kind;
   const pick = (role: "v" | "down" | "output" | "other", layer: number): DType => {
@@ -188,15 +204,14 @@ function byteTokens(): string[] {
   return out;
 }
 
-function qwenGgufMeta(kind: QwenVariant): Record<string, GGUFWriteValue> {
-  const c = QWEN_1_5B;
+function qwenGgufMeta(kind: QwenVariant, c: QwenShape): Record<string, GGUFWriteValue> {
   const tokens = byteTokens();
   for (let i = tokens.length; i < c.vocab; i++) tokens.push(`<r1ts_${i}>`);
   const types = tokens.map((_, i) => (i === c.eos ? 3 : 1));
   const u32 = (value: number): GGUFWriteValue => ({ type: "u32", value });
   return {
     "general.architecture": { type: "string", value: "qwen2" },
-    "general.name": { type: "string", value: `r1ts-bench-qwen1.5b-${kind}` },
+    "general.name": { type: "string", value: `r1ts-bench-${c.name}-${kind}` },
     "general.file_type": u32(kind === "q8_0" ? 7 : kind === "q4_k_m" ? 15 : 1),
     "qwen2.block_count": u32(c.layers),
     "qwen2.context_length": u32(c.ctx),
@@ -216,11 +231,11 @@ function qwenGgufMeta(kind: QwenVariant): Record<string, GGUFWriteValue> {
   };
 }
 
-export function qwenGguf(dir: string, kind: QwenVariant): string {
-  const file = join(dir, `qwen1.5b-${kind}.gguf`);
+export function qwenGguf(dir: string, kind: QwenVariant, shape: QwenShape = QWEN_1_5B): string {
+  const file = join(dir, `${shape.name}-${kind}.gguf`);
   if (!existsSync(file)) {
     console.error(`bench: writing ${file}`);
-    writeGGUF(file, qwenGgufMeta(kind), qwenTensors(kind, "gguf"));
+    writeGGUF(file, qwenGgufMeta(kind, shape), qwenTensors(kind, "gguf", shape));
   }
   return file;
 }

@@ -4,6 +4,8 @@
 //   R1TS_BENCH_THREADS (default 2)   R1TS_BENCH_ROUNDS (default 2: best of, alternating engines)
 //   R1TS_BENCH_PROMPT (512)          R1TS_BENCH_GEN (128)      R1TS_BENCH_ONLY (comma list of row keys)
 //   R1TS_BENCH_DIR (.cache/bench)
+// Row keys: qwen1.5b-q8_0, qwen1.5b-q4_k_m, qwen1.5b-f16, qwen1.5b-bf16, v3-fp8-e8, v3-fp8-e64, and qwen7b-q8_0
+// (R1-Distill-Qwen-7B's shapes at Q8_0, ~8.1 GB: more than one 4 GiB wasm32 memory; only when ONLY names it).
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { type WasmKernels, wasmKernels } from "../src/kernels/wasm.js";
 import type { CausalLM } from "../src/models/model.js";
 import { type Loaded, loadForBench } from "./bench_load.js";
-import { qwenBf16, qwenGguf, v3Moe } from "./bench_models.js";
+import { QWEN_1_5B, QWEN_7B, type QwenShape, qwenBf16, qwenGguf, v3Moe } from "./bench_models.js";
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const THREADS = env("R1TS_BENCH_THREADS", 2);
@@ -121,8 +123,15 @@ function best(a: { prefill: number; decode: number }, b?: { prefill: number; dec
   return b ? { prefill: Math.max(a.prefill, b.prefill), decode: Math.max(a.decode, b.decode) } : a;
 }
 
-async function ggufRow(key: string, kind: "q8_0" | "q4_k_m" | "f16", k: WasmKernels, rows: Row[], scaling: boolean) {
-  const file = qwenGguf(DIR, kind);
+async function ggufRow(
+  key: string,
+  kind: "q8_0" | "q4_k_m" | "f16",
+  k: WasmKernels,
+  rows: Row[],
+  scaling: boolean,
+  shape: QwenShape = QWEN_1_5B,
+) {
+  const file = qwenGguf(DIR, kind, shape);
   const loaded: Loaded = loadForBench(file, k);
   const llama = await llamaRunner(file, loaded.model.config.vocabSize);
   let r1: { prefill: number; decode: number } | undefined;
@@ -225,6 +234,8 @@ async function main(): Promise<void> {
   await run("qwen1.5b-bf16", (k) => r1Row("qwen1.5b-bf16 (safetensors)", qwenBf16(DIR), k, rows));
   await run("v3-fp8-e8", (k) => r1Row("v3-fp8 MoE 8 experts", v3Moe(DIR, 8), k, rows, "topK 4 + 1 shared"));
   await run("v3-fp8-e64", (k) => r1Row("v3-fp8 MoE 64 experts", v3Moe(DIR, 64), k, rows, "topK 4 + 1 shared"));
+  if (ONLY?.includes("qwen7b-q8_0"))
+    await run("qwen7b-q8_0", (k) => ggufRow("qwen7b-q8_0", "q8_0", k, rows, false, QWEN_7B));
 }
 
 function print(rows: Row[], limit: number): void {
