@@ -261,7 +261,6 @@ class WasmBackend implements WasmKernels {
     }
     const { rows, cols } = w;
     const { arena, ptr: wp } = this.locate(w.bytes);
-    const fns = this.fns[arena.index];
     const perToken = cols * 4 + rows * 4 + (qop ? cols * 3 + (cols / 32) * 8 + 256 : 128);
     const scaleBytes =
       (w.scale ? w.scale.byteLength + 64 : 0) + (qop ? (cols * 2 + (cols / 32) * 8 + 64) * this.threads : 0);

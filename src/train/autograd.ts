@@ -1,9 +1,11 @@
 // Reverse-mode autograd on Float32Array: a tape of backward closures. Every op computes its output, then
 // pushes a closure that adds its inputs' gradients from the output's gradient. Tensors are flat row-major
 // arrays; shapes live in the op signatures ([N, K] = N rows of K floats). Gradients are allocated lazily.
-// The hot loops (matmul forward, input gradient, weight gradient) are i-k-j order over contiguous rows with
-// no allocation inside; FP8 emulation (precision.ts) quantize-dequantizes GEMM inputs when a Precision asks.
+// A Linear layer's three GEMMs (forward, input gradient, weight gradient) run on WebAssembly SIMD kernels
+// (gemm_wasm.ts; gemm_ref.ts holds the plain loops they are tested against); FP8 emulation (precision.ts)
+// quantize-dequantizes GEMM inputs when a Precision asks.
 
+import { gemmNN_acc, gemmNT, gemmTN_acc } from "./gemm_wasm.js";
 import { type Precision, quantCols, quantRows, quantWeight } from "./precision.js";
 
 export class Var {
@@ -43,50 +45,6 @@ export class Tape {
     loss.g()[0] = 1;
     for (let i = this.ops.length - 1; i >= 0; i--) this.ops[i]();
     this.ops = [];
-  }
-}
-
-// ---- GEMM kernels (plain loops; y = x · Wᵀ as a Linear layer) ----
-
-/** y[N, M] = x[N, K] · w[M, K]ᵀ (overwrites y). Dot form: both operands read along contiguous K. */
-export function gemmNT(y: Float32Array, x: Float32Array, w: Float32Array, N: number, K: number, M: number): void {
-  for (let n = 0; n < N; n++) {
-    const xo = n * K;
-    const yo = n * M;
-    for (let m = 0; m < M; m++) {
-      const wo = m * K;
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += x[xo + k] * w[wo + k];
-      y[yo + m] = acc;
-    }
-  }
-}
-
-/** dx[N, K] += dy[N, M] · w[M, K] (i-k-j order). */
-export function gemmNN_acc(dx: Float32Array, dy: Float32Array, w: Float32Array, N: number, M: number, K: number): void {
-  for (let n = 0; n < N; n++) {
-    const xo = n * K;
-    const yo = n * M;
-    for (let m = 0; m < M; m++) {
-      const a = dy[yo + m];
-      if (a === 0) continue;
-      const wo = m * K;
-      for (let k = 0; k < K; k++) dx[xo + k] += a * w[wo + k];
-    }
-  }
-}
-
-/** dw[M, K] += dy[N, M]ᵀ · x[N, K]. */
-export function gemmTN_acc(dw: Float32Array, dy: Float32Array, x: Float32Array, N: number, M: number, K: number): void {
-  for (let n = 0; n < N; n++) {
-    const xo = n * K;
-    const yo = n * M;
-    for (let m = 0; m < M; m++) {
-      const a = dy[yo + m];
-      if (a === 0) continue;
-      const wo = m * K;
-      for (let k = 0; k < K; k++) dw[wo + k] += a * x[xo + k];
-    }
   }
 }
 
@@ -517,4 +475,68 @@ export function gateWeights(
     }
   });
   return w;
+}
+
+/**
+ * Distillation loss: sum_n w_n KL_n / denom over rows with w_n != 0, where, with q_n = softmax(logits_n / T)
+ * (the student, differentiated) and p_n = softmax(target_n / T) (the teacher's logits, constant):
+ *   forward (default)  KL_n = KL(p_n || q_n) = sum_v p log p - sum_v p log q   (soft-target cross-entropy minus
+ *                      the teacher's entropy, so 0 at a match with the same gradient)
+ *   reverse            KL_n = KL(q_n || p_n) = sum_v q (log q - log p)
+ * logits [N, Vv], target [N, Vv], weights [N]. `denom` defaults to the weight total. Gradients wrt logits:
+ *   forward  w/denom * (q - p) / T;   reverse  w/denom * q (log q - log p - KL_n) / T.
+ * Hinton's T^2 factor is left to the caller (fold it into the weights). Returns a scalar Var.
+ */
+export function klDivergence(
+  tape: Tape,
+  logits: Var,
+  target: Float32Array,
+  weights: Float32Array,
+  Vv: number,
+  opts: { temperature?: number; reverse?: boolean; denom?: number } = {},
+): Var {
+  const T = opts.temperature ?? 1;
+  const N = weights.length;
+  // log q and log p [N, Vv] in f64 for the rows that carry weight (the backward pass reuses both).
+  const logq = new Float64Array(N * Vv);
+  const logp = new Float64Array(N * Vv);
+  const kls = new Float64Array(N);
+  const logSoftmax = (src: Float32Array, dst: Float64Array, o: number) => {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < Vv; i++) max = Math.max(max, src[o + i] / T);
+    let sum = 0;
+    for (let i = 0; i < Vv; i++) sum += Math.exp(src[o + i] / T - max);
+    const lse = max + Math.log(sum);
+    for (let i = 0; i < Vv; i++) dst[o + i] = src[o + i] / T - lse;
+  };
+  let total = 0;
+  let wsum = 0;
+  for (let n = 0; n < N; n++) {
+    if (weights[n] === 0) continue;
+    const o = n * Vv;
+    logSoftmax(logits.data, logq, o);
+    logSoftmax(target, logp, o);
+    let kl = 0;
+    for (let i = o; i < o + Vv; i++)
+      kl += opts.reverse ? Math.exp(logq[i]) * (logq[i] - logp[i]) : Math.exp(logp[i]) * (logp[i] - logq[i]);
+    kls[n] = kl;
+    total += weights[n] * kl;
+    wsum += weights[n];
+  }
+  const d = opts.denom ?? wsum;
+  const loss = new Var(new Float32Array([d !== 0 ? total / d : 0]));
+  tape.push(() => {
+    if (!loss.grad || d === 0) return;
+    const g = logits.g();
+    const s = loss.grad[0] / d / T;
+    for (let n = 0; n < N; n++) {
+      if (weights[n] === 0) continue;
+      const w = weights[n] * s;
+      for (let i = n * Vv; i < (n + 1) * Vv; i++) {
+        const q = Math.exp(logq[i]);
+        g[i] += opts.reverse ? w * q * (logq[i] - logp[i] - kls[n]) : w * (q - Math.exp(logp[i]));
+      }
+    }
+  });
+  return loss;
 }

@@ -1,0 +1,155 @@
+// The trainer's GEMMs on WebAssembly SIMD (assembly/train/gemm.ts, built to build/r1ts-train.wasm): drop-in
+// replacements for gemm_ref.ts's loops, with the same signatures. The module is instantiated once, at import,
+// with its own ordinary (non-shared) memory; each call copies its operands into scratch there (grown as needed),
+// runs the kernel and copies the result out. Copies are O(N·K + N·M), the GEMM O(N·K·M) with K, M >= 12 here.
+//
+// The kernel computes C[I, P] += A[I, R] · B[R, P] with P a multiple of 4 (f32x4 along B's and C's rows), so
+// operands whose row length is not (vocab 102) are copied into rows padded with zeros and the pad is dropped on
+// the way out. Where the module is missing or the runtime lacks SIMD, or R1TS_TRAIN_GEMM=js, the reference
+// loops run instead (gemmBackend says which).
+
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as ref from "./gemm_ref.js";
+
+/** The slice of the WebAssembly JS API used here (the project's lib declares none). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+interface TrainExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  heap_base(): number;
+  /** (c, ldc, a, sai, sar, b, ldb, I, R, P, rc): byte pointers and strides; see assembly/train/gemm.ts. */
+  gemm_acc(...args: number[]): void;
+  /** (dst, ldd, src, lds, rows, cols): byte pointers, strides in floats. */
+  repack(...args: number[]): void;
+  /** (dst, ldd, src, rows, cols): byte pointers, ldd in floats. */
+  transpose(...args: number[]): void;
+}
+
+const PAGE = 65536;
+/** Bytes of B per reduction chunk in the weight gradient (B = x, N rows): an L1-sized slice. */
+const CHUNK_BYTES = 16384;
+
+function wasmFile(): string | null {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, "package.json"))) {
+    const up = dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
+  return join(d, "build", "r1ts-train.wasm");
+}
+
+function instantiate(): TrainExports | null {
+  if (process.env.R1TS_TRAIN_GEMM === "js") return null;
+  const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const file = wasmFile();
+  if (!WA || !file || !existsSync(file)) return null;
+  try {
+    const bytes = readFileSync(file);
+    if (!WA.validate(bytes)) return null;
+    const abort = () => {
+      throw new Error("r1ts-train.wasm aborted");
+    };
+    return new WA.Instance(new WA.Module(bytes), { env: { abort } }).exports as unknown as TrainExports;
+  } catch {
+    return null;
+  }
+}
+
+const wasm = instantiate();
+/** Which implementation the exported GEMMs run: "wasm" (SIMD kernels) or "js" (gemm_ref.ts fallback). */
+export const gemmBackend: "wasm" | "js" = wasm ? "wasm" : "js";
+
+/** F views the module's whole memory (rebuilt after a grow); scratch starts at heap_base. */
+let F = new Float32Array(0);
+const base = wasm ? (wasm.heap_base() + 15) & ~15 : 0;
+
+/**
+ * Makes room for regions of the given float counts, laid out from heap_base 16-byte aligned, and returns their
+ * byte offsets. Each call has A, B, C (the kernel's operands) and S (staging for a padded copy).
+ */
+function regions(...floats: number[]): number[] {
+  const out: number[] = [];
+  let at = base;
+  for (const n of floats) {
+    out.push(at);
+    at += (n * 4 + 15) & ~15;
+  }
+  const mem = (wasm as TrainExports).memory;
+  if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+  if (F.buffer !== mem.buffer) F = new Float32Array(mem.buffer);
+  return out;
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/**
+ * Copies src [rows, cols] into scratch at byte offset `at` with rows of ld >= cols floats (pad zeroed). A
+ * padded copy goes through staging at `stage` and one repack in wasm: a subarray per row costs more than the
+ * GEMM's own time on 1,700 rows.
+ */
+function put(src: Float32Array, rows: number, cols: number, at: number, ld: number, stage: number): void {
+  if (ld === cols) {
+    F.set(src.subarray(0, rows * cols), at >> 2);
+    return;
+  }
+  F.set(src.subarray(0, rows * cols), stage >> 2);
+  (wasm as TrainExports).repack(at, ld, stage, cols, rows, cols);
+}
+
+/** Copies scratch [rows, ld] at byte offset `at` into dst [rows, cols], dropping the pad (through `stage`). */
+function get(dst: Float32Array, rows: number, cols: number, at: number, ld: number, stage: number): void {
+  if (ld !== cols) {
+    (wasm as TrainExports).repack(stage, cols, at, ld, rows, cols);
+    at = stage;
+  }
+  dst.set(F.subarray(at >> 2, (at >> 2) + rows * cols));
+}
+
+/** y[N, M] = x[N, K] · w[M, K]ᵀ (overwrites y): A = x, B = wᵀ [K, Mp] (transposed in wasm), C = y zeroed. */
+function wasmNT(y: Float32Array, x: Float32Array, w: Float32Array, N: number, K: number, M: number): void {
+  const ex = wasm as TrainExports;
+  const Mp = pad4(M);
+  const [a, b, c, s] = regions(N * K, K * Mp, N * Mp, Math.max(M * K, N * M));
+  F.set(x.subarray(0, N * K), a >> 2);
+  F.set(w.subarray(0, M * K), s >> 2);
+  ex.transpose(b, Mp, s, M, K);
+  F.fill(0, c >> 2, (c >> 2) + N * Mp);
+  ex.gemm_acc(c, Mp * 4, a, K * 4, 4, b, Mp * 4, N, K, Mp, K);
+  get(y, N, M, c, Mp, s);
+}
+
+/** dx[N, K] += dy[N, M] · w[M, K]: A = dy, B = w, C = dx (rows padded to Kp). */
+function wasmNN(dx: Float32Array, dy: Float32Array, w: Float32Array, N: number, M: number, K: number): void {
+  const Kp = pad4(K);
+  const [a, b, c, s] = regions(N * M, M * Kp, N * Kp, Kp === K ? 0 : N * K + M * K);
+  F.set(dy.subarray(0, N * M), a >> 2);
+  put(w, M, K, b, Kp, s);
+  put(dx, N, K, c, Kp, s);
+  (wasm as TrainExports).gemm_acc(c, Kp * 4, a, M * 4, 4, b, Kp * 4, N, M, Kp, M);
+  get(dx, N, K, c, Kp, s);
+}
+
+/** dw[M, K] += dy[N, M]ᵀ · x[N, K]: A = dyᵀ (strided reads of dy), B = x, C = dw; the N-long sum in chunks. */
+function wasmTN(dw: Float32Array, dy: Float32Array, x: Float32Array, N: number, M: number, K: number): void {
+  const Kp = pad4(K);
+  const [a, b, c, s] = regions(N * M, N * Kp, M * Kp, Kp === K ? 0 : N * K + M * K);
+  F.set(dy.subarray(0, N * M), a >> 2);
+  put(x, N, K, b, Kp, s);
+  put(dw, M, K, c, Kp, s);
+  const rc = Math.max(8, Math.floor(CHUNK_BYTES / (Kp * 4)));
+  (wasm as TrainExports).gemm_acc(c, Kp * 4, a, 4, M * 4, b, Kp * 4, M, N, Kp, rc);
+  get(dw, M, K, c, Kp, s);
+}
+
+/** y[N, M] = x[N, K] · w[M, K]ᵀ (overwrites y). */
+export const gemmNT = wasm ? wasmNT : ref.gemmNT;
+/** dx[N, K] += dy[N, M] · w[M, K]. */
+export const gemmNN_acc = wasm ? wasmNN : ref.gemmNN_acc;
+/** dw[M, K] += dy[N, M]ᵀ · x[N, K]. */
+export const gemmTN_acc = wasm ? wasmTN : ref.gemmTN_acc;
