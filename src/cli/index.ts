@@ -4,6 +4,7 @@
 
 import { R1Error } from "../core/errors.js";
 import type { Command } from "./command.js";
+import { command as distill } from "./commands/distill.js";
 import { command as evalCmd } from "./commands/eval.js";
 import { command as grpo } from "./commands/grpo.js";
 import { command as info } from "./commands/info.js";
@@ -16,7 +17,7 @@ import { command as tokenize } from "./commands/tokenize.js";
 import { command as train } from "./commands/train.js";
 import { command as verify } from "./commands/verify.js";
 
-const COMMANDS: Command[] = [run, serve, evalCmd, train, grpo, info, tokenize, pull, list, rm, verify];
+const COMMANDS: Command[] = [run, serve, evalCmd, train, grpo, distill, info, tokenize, pull, list, rm, verify];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -24,7 +24,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadEngine } from "../generate/engine.js";
+import { type Engine, loadEngine } from "../generate/engine.js";
 import { generate } from "../generate/generate.js";
 import { Tape } from "./autograd.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
@@ -179,7 +179,16 @@ export async function sampleRollouts(
   opts: { maxTokens: number; temperature: number; seed: number },
 ): Promise<Rollout[]> {
   exportHf(model, dir);
-  const e = loadEngine(dir);
+  return sampleEngine(loadEngine(dir), prompts, G, opts);
+}
+
+/** G completions per prompt from an already loaded engine (a frozen model is exported once); group-major. */
+export async function sampleEngine(
+  e: Engine,
+  prompts: number[][],
+  G: number,
+  opts: { maxTokens: number; temperature: number; seed: number },
+): Promise<Rollout[]> {
   const out: Rollout[] = [];
   for (const [p, prompt] of prompts.entries())
     for (let g = 0; g < G; g++) {

@@ -226,7 +226,12 @@ export function newTrainState(recipe: Recipe): TrainState {
 }
 
 /** The learning-rate schedule of a recipe (lrAt(scheduleOf(r), step) is step's lr). */
-export function scheduleOf(r: Recipe): { lr: number; warmup: number; steps: number; minRatio: number } {
+export function scheduleOf(r: Pick<Recipe, "lr" | "warmup" | "steps" | "minLrRatio">): {
+  lr: number;
+  warmup: number;
+  steps: number;
+  minRatio: number;
+} {
   return { lr: r.lr, warmup: r.warmup, steps: r.steps, minRatio: r.minLrRatio };
 }
 
