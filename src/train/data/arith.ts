@@ -1,24 +1,30 @@
 // Addition with a <think> scratchpad in which every line is the previous line shifted by one, plus a few
 // characters computed from fixed columns of the previous line. Every lookup is at a fixed relative offset that
 // many tokens share (above all "the same column one line up", 18 tokens back), which a tiny RoPE transformer
-// learns fast; no step needs a count or a content match. W = 5: every line is 17 characters and a newline,
-// a window of 2W+1 columns, a carry column and a W-column register.
+// learns fast; no step needs a count or a content match. W = 5: every line is 17 characters and a newline:
+// a carry column, a window of 2W+1 columns and a W-column register.
 //
 //   prompt   <BOS><User>What is 1234+5678?<Assistant><think>\n
-//   think    __1234+5678 _____   line 0: the 11 prompt characters before "?", digits and + kept, else _
-//            ___1234+567 8____   phase 1 (W lines): while the window does not end in +, shift it right;
-//            ____1234+56 78___   its last character (a digit of B, else _) enters the register on the
-//            _____1234+5 678__   left, which shifts right. After W lines A is right-aligned in columns
-//            ______1234+ 5678_   5-9 of the window and B in the register, units under units.
-//            ______1234+ _5678
-//            4______123+1__567   phase 2 (after the register's last column holds a digit, or the carry
-//            12______12+1___56   column does): column 0 = units of A + B + carry, columns 1-9 shift
-//            912______1+0____5   right (the sum digits form a register on the left), then +, the carry,
-//            6912_______+0_____  B shifted right; stop when A and B are empty and the carry is 0
-//   answer   </think>\n\n6912<EOS>   the answer copies the last line from column 0 up to the first _
+//   think    "add"                 a fixed header (see HEADER)
+//            " __1234+5678_____"   line 0: carry blank, the 11 prompt characters before "?" (digits and +
+//            " ___1234+5678____"   kept, else _), an empty register. Phase 1 (W lines): while the window does
+//            " ____1234+5678___"   not end in +, shift it right; its last character (a digit of B, else _)
+//            " _____1234+5678__"   enters the register on its right, which shifts right. After W lines A is
+//            " ______1234+5678_"   right-aligned in the window and B in the register, units under units.
+//            " ______1234+_5678"
+//            "12______123+__567"   phase 2 (after the register's last column holds a digit, or the carry
+//            "112______12+___56"   column does): the carry out of this column, then the units of A + B +
+//            "0912______1+____5"   carry in, then the window shifted right (the sum digits form a register
+//            "06912______+_____"   on its left) ending in +, then B shifted right; stop when A and B are
+//                                  empty and the carry is 0. Lines end in "\n", the last one in </think>.
+//   answer   </think>\n\n6912<EOS>   the answer copies the last line from column 1 up to the first _
 //
-// The sum register turns "digits come out least significant first" into "the answer reads left to right"
-// with no reversal. Operands of up to W digits fit (sums of W+1 digits too).
+// The carry comes before the digit on purpose (session 3): the digit is then a + b + c_in - 10 * c_out, a
+// linear function of four looked-up tokens that a linear readout can score, where "(a + b + c) mod 10" on its
+// own is a sawtooth the model must carve out of one direction. With the carry after the digit (the first
+// design of this layout), the step-4500 model copied everything and got the sum digit wrong at 1 digit 70% of
+// the time. The sum register turns "digits come out least significant first" into "the answer reads left to
+// right" with no reversal. Operands of up to W digits fit (sums of W+1 digits too).
 
 import type { Rng } from "../rng.js";
 import { ASSISTANT, BOS, END_THINK, EOS, encode, THINK, USER } from "./vocab.js";
@@ -33,18 +39,26 @@ function digit(ch: string): number {
   return ch === BLANK || ch === " " ? 0 : Number(ch);
 }
 
+/**
+ * Three tokens before line 0 so that line 0 copies the prompt from 19 tokens back (the prompt's last 11
+ * characters before "?", then "?", <Assistant>, <think>, "\n", this header): the same offset as every shift of
+ * one line to the next (one line up and one column left). With no header that copy was 16 back and learnt far
+ * slower than the rest (35-63% per column at step 1775 of the carry-first run, against >90% for the sums).
+ */
+export const HEADER = "add";
+
 /** The reasoning text (without <think> and the newline after it) for a + b. */
 export function scratchpad(a: string, b: string): string {
   let win = `${a}+${b}`.padStart(M, BLANK);
   let c = " ";
   let reg = BLANK.repeat(W);
-  const lines = [`${win}${c}${reg}`];
+  const lines = [`${c}${win}${reg}`];
   // Phase 1: move B, one digit a line, into the register, until its units reach the last column.
   for (let i = 0; i < W; i++) {
     const last = win[M - 1];
     reg = (last === "+" ? BLANK : last) + reg.slice(0, W - 1);
     if (last !== "+") win = BLANK + win.slice(0, M - 1);
-    lines.push(`${win}${c}${reg}`);
+    lines.push(`${c}${win}${reg}`);
   }
   // Phase 2: one column a line.
   for (;;) {
@@ -52,10 +66,10 @@ export function scratchpad(a: string, b: string): string {
     win = `${s % 10}${win.slice(0, M - 2)}+`;
     c = s >= 10 ? "1" : "0";
     reg = BLANK + reg.slice(0, W - 1);
-    lines.push(`${win}${c}${reg}`);
+    lines.push(`${c}${win}${reg}`);
     if (win[M - 2] === BLANK && reg[W - 1] === BLANK && c === "0") break;
   }
-  return lines.join("\n");
+  return `${HEADER}${lines.join("\n")}`;
 }
 
 export function promptText(a: string, b: string, prefix = "What is "): string {
@@ -88,10 +102,11 @@ export interface TaskOptions {
   /** Fraction of examples with an empty think block (R1's non-reasoning data): the answer follows directly. */
   noThink: number;
   /**
-   * Loss weight of the computed tokens: each phase-2 line's sum digit and carry, and the </think> that ends the
-   * loop. They are 2 of every 18 scratchpad tokens and the only ones that are not copies, so at weight 1 the
-   * copies dominate the gradient long after they are learnt (session 3: every 1-digit failure of the step-4500
-   * model was a wrong sum digit). Default 1.
+   * Loss weight of the tokens that are rare lookups: each phase-2 line's carry and sum digit, the </think> that
+   * ends the loop, line 0's copy of the prompt (offset 16, used by 11 tokens an example) and the answer's copy
+   * of the last line (offset 20). Together ~20 of ~200 response tokens; at weight 1 the "one line up" copies,
+   * learnt early, dominate the gradient (session 3: every 1-digit failure of the step-4500 model was a wrong
+   * sum digit; at step 1400 of the carry-first run the line-0 and answer copies lagged at 20-40%). Default 1.
    */
   computeWeight?: number;
 }
@@ -101,18 +116,26 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   const b = operand(rng, rng.int(o.minDigits, o.maxDigits));
   const prefix = PREFIXES[rng.int(0, PREFIXES.length - 1)];
   const prompt = encode(promptText(a, b, prefix));
-  const think = rng.next() < o.noThink ? "" : `${scratchpad(a, b)}\n`;
+  // The last line runs straight into </think> (no newline) so that the answer copies it from 19 tokens back
+  // too: answer digit j sits at </think> + 3 + j and copies column 1 + j of the last line.
+  const think = rng.next() < o.noThink ? "" : scratchpad(a, b);
   const response = encode(`${think}${END_THINK}\n\n${answerOf(a, b)}${EOS}`);
-  // One token per scratchpad character: line i starts at prompt.length + i * LINE.
+  // One token per scratchpad character.
   // An empty think block's </think> is a coin flip given the prompt: it keeps weight 1.
-  const computed = think ? [prompt.length + think.length] : [];
-  for (let i = W + 1; i * LINE < think.length; i++)
-    computed.push(prompt.length + i * LINE, prompt.length + i * LINE + M);
+  const computed: number[] = [];
+  if (think) {
+    const end = prompt.length + think.length; // </think>
+    computed.push(end);
+    const l0 = prompt.length + HEADER.length; // line i starts at l0 + i * LINE
+    for (let c = 1; c <= M; c++) computed.push(l0 + c);
+    for (let i = W + 1; HEADER.length + i * LINE < think.length; i++) computed.push(l0 + i * LINE, l0 + i * LINE + 1);
+    for (let j = 0; j < answerOf(a, b).length; j++) computed.push(end + 3 + j);
+  }
   return { ids: [...prompt, ...response], promptLen: prompt.length, computed };
 }
 
-/** Characters per scratchpad line with its newline: window, carry, register, "\n". */
-const LINE = M + 1 + W + 1;
+/** Characters per scratchpad line with its newline: carry, window, register, "\n". */
+const LINE = 1 + M + W + 1;
 
 export interface Batch {
   ids: Int32Array;
