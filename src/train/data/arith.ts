@@ -7,11 +7,11 @@
 //   prompt   <BOS><User>What is 1234+5678?<Assistant><think>\n
 //   think    "add"                 a fixed header (see HEADER)
 //            " __1234+5678_____"   line 0: carry blank, the 11 prompt characters before "?" (digits and +
-//            " ___1234+5678____"   kept, else _), an empty register. Phase 1 (W lines): while the window does
-//            " ____1234+5678___"   not end in +, shift it right; its last character (a digit of B, else _)
-//            " _____1234+5678__"   enters the register on its right, which shifts right. After W lines A is
-//            " ______1234+5678_"   right-aligned in the window and B in the register, units under units.
-//            " ______1234+_5678"
+//            ">___1234+5678____"   kept, else _), an empty register. Phase 1 (W lines): while the window does
+//            ">____1234+5678___"   not end in +, shift it right (">"), else hold it ("="); its last character
+//            ">_____1234+5678__"   (a digit of B, else _) enters the register on its right, which shifts right.
+//            ">______1234+5678_"   After W lines A is right-aligned in the window and B in the register,
+//            "=______1234+_5678"   units under units.
 //            "12______123+__567"   phase 2 (after the register's last column holds a digit, or the carry
 //            "112______12+___56"   column does): the carry out of this column, then the units of A + B +
 //            "0912______1+____5"   carry in, then the window shifted right (the sum digits form a register
@@ -36,7 +36,7 @@ const BLANK = "_";
 const PREFIXES = ["What is ", "What is ", "What is ", "What is ", "what is ", "Compute ", "", "What's "];
 
 function digit(ch: string): number {
-  return ch === BLANK || ch === " " ? 0 : Number(ch);
+  return ch >= "0" && ch <= "9" ? Number(ch) : 0;
 }
 
 /**
@@ -58,6 +58,11 @@ export function scratchpad(a: string, b: string): string {
     const last = win[M - 1];
     reg = (last === "+" ? BLANK : last) + reg.slice(0, W - 1);
     if (last !== "+") win = BLANK + win.slice(0, M - 1);
+    // The line's mode in its first column: ">" the window moved, "=" it held (its + reached the end). Every
+    // column of a phase-1 line copies from 19 back (moved) or 18 back (held); the flag puts that state in one
+    // token the rest of the line can find by content, where before each column had to look at the previous
+    // line's last window column (a different offset per column): those columns were the last errors.
+    c = last === "+" ? "=" : ">";
     lines.push(`${c}${win}${reg}`);
   }
   // Phase 2: one column a line.
