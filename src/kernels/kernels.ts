@@ -91,6 +91,17 @@ export interface Kernels {
   ): void;
 }
 
+/** The feed-forward as its parts (matmulMany for gate and up, swiglu, matmul for down): what a backend runs
+ * when it has nothing fused for these weights. */
+export function composedFfn(k: Kernels, out: Float32Array, h: Float32Array, w: FfnWeights, T: number): void {
+  const inter = w.gate.rows;
+  const g = new Float32Array(T * inter);
+  const u = new Float32Array(T * inter);
+  k.matmulMany([g, u], h, [w.gate, w.up], T);
+  k.swiglu(g, g, u, T * inter);
+  k.matmul(out, g, w.down, T);
+}
+
 /** A KV-cache array from the backend when it offers one (Kernels.allocCache), else an ordinary one. */
 export function cacheArray(k: Kernels, floats: number): Float32Array {
   return k.allocCache?.(floats) ?? new Float32Array(floats);

@@ -1,7 +1,7 @@
 // The reference kernels: plain loops, f64 accumulation, no cleverness. This file is the specification the
 // WASM/SIMD backends are tested against, and the backend that runs when nothing faster is available.
 
-import type { FfnWeights, Kernels } from "./kernels.js";
+import { composedFfn, type FfnWeights, type Kernels } from "./kernels.js";
 import { decodeRow, type Weight } from "./weight.js";
 
 let rowScratch = new Float32Array(0);
@@ -77,12 +77,7 @@ function matmulMany(outs: Float32Array[], x: Float32Array, ws: Weight[], T: numb
 }
 
 function ffn(out: Float32Array, h: Float32Array, w: FfnWeights, T: number): void {
-  const inter = w.gate.rows;
-  const g = new Float32Array(T * inter);
-  const u = new Float32Array(T * inter);
-  matmulMany([g, u], h, [w.gate, w.up], T);
-  swiglu(g, g, u, T * inter);
-  matmul(out, g, w.down, T);
+  composedFfn(refKernels, out, h, w, T);
 }
 
 let probScratch = new Float64Array(0);

@@ -10,7 +10,7 @@
 // loader allocates through alloc().
 
 import { Arena, ScratchPlan } from "./arena.js";
-import type { FfnWeights, Kernels } from "./kernels.js";
+import { composedFfn, type FfnWeights, type Kernels } from "./kernels.js";
 import { Pool } from "./pool/pool.js";
 import { KERNEL_OPS, type KernelFn, type KernelOp } from "./pool/protocol.js";
 import { refKernels } from "./ref.js";
@@ -264,22 +264,11 @@ class WasmBackend implements WasmKernels {
     const perToken = cols * 4 + rows * 4 + (qop ? cols * 3 + (cols / 32) * 8 + 256 : 128);
     const scaleBytes =
       (w.scale ? w.scale.byteLength + 64 : 0) + (qop ? (cols * 2 + (cols / 32) * 8 + 64) * this.threads : 0);
-    const chunk = Math.max(1, Math.floor((this.scratchBytes - scaleBytes - 4096) / perToken));
-    if (perToken + scaleBytes + 4096 > this.scratchBytes)
-      throw new Error(`wasm kernels: one row of ${w.rows}x${w.cols} exceeds scratch`);
-    for (let t0 = 0; t0 < T; t0 += chunk) {
-      const tc = Math.min(chunk, T - t0);
-      const plan = new ScratchPlan(arena);
-      const xp = plan.take(tc * cols * 4);
-      arena.f32(xp, tc * cols).set(x.subarray(t0 * cols, (t0 + tc) * cols));
+    this.chunks(arena, x, T, cols, perToken, scaleBytes + 4096, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
       const op = plan.take(tc * rows * 4);
       const work = rows * cols * tc;
       if (qop) {
-        const q8 = plan.take(tc * cols);
-        const q16 = plan.take(tc * cols * 2);
-        const d = plan.take((tc * cols) / 8);
-        const s = plan.take((tc * cols) / 8);
-        this.quantize(arena, xp, tc, cols, [q8, q16, d, s]);
+        const [, q8, q16, d, s] = this.quantized(arena, plan, xp, tc, cols, true);
         if (tc >= 4 && this.variant === "simd" && (w.dtype === "q4_k" || w.dtype === "q6_k")) {
           // Prefill: unpack each k-quant row once into per-thread scratch, then four tokens per pass.
           const per = cols * 2 + (cols / 32) * 8;
@@ -310,6 +299,31 @@ class WasmBackend implements WasmKernels {
         this.parallel(arena, fop!, rows, work, [wp, w.rowStride, 0, 0, cols, xp, tc, op, rows], 2);
       }
       out.set(arena.f32(op, tc * rows), t0 * rows);
+    });
+  }
+
+  /**
+   * Runs `body` over chunks of the T tokens that fit the scratch (`per` bytes a token beside `reserve` fixed
+   * bytes), each chunk's rows of x [T, cols] copied into the arena at xp; throws when one token does not fit.
+   */
+  private chunks(
+    arena: Arena,
+    x: Float32Array,
+    T: number,
+    cols: number,
+    per: number,
+    reserve: number,
+    what: string,
+    body: (t0: number, tc: number, plan: ScratchPlan, xp: number) => void,
+  ): void {
+    const chunk = Math.floor((this.scratchBytes - reserve) / per);
+    if (chunk < 1) throw new Error(`wasm kernels: ${what} exceeds scratch`);
+    for (let t0 = 0; t0 < T; t0 += chunk) {
+      const tc = Math.min(chunk, T - t0);
+      const plan = new ScratchPlan(arena);
+      const xp = plan.take(tc * cols * 4);
+      arena.f32(xp, tc * cols).set(x.subarray(t0 * cols, (t0 + tc) * cols));
+      body(t0, tc, plan, xp);
     }
   }
 
@@ -383,18 +397,13 @@ class WasmBackend implements WasmKernels {
     const cols = ws[0].cols;
     const rows = ws.reduce((a, w) => a + w.rows, 0);
     const per = WasmBackend.inputBytes(cols, f.quant) + rows * 4 + 64 * ws.length;
-    const chunk = Math.floor((this.scratchBytes - 4096 - DESC_BYTES * ws.length) / per);
-    if (chunk < 1) throw new Error(`wasm kernels: one row of ${rows}x${cols} exceeds scratch`);
-    for (let t0 = 0; t0 < T; t0 += chunk) {
-      const tc = Math.min(chunk, T - t0);
-      const plan = new ScratchPlan(f.arena);
-      const xp = plan.take(tc * cols * 4);
-      f.arena.f32(xp, tc * cols).set(x.subarray(t0 * cols, (t0 + tc) * cols));
+    const reserve = 4096 + DESC_BYTES * ws.length;
+    this.chunks(f.arena, x, T, cols, per, reserve, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
       const inp = this.quantized(f.arena, plan, xp, tc, cols, f.quant);
       const ops = ws.map((w) => plan.take(tc * w.rows * 4));
       this.multi(f, plan, inp, tc, ws, ops);
       for (const [j, w] of ws.entries()) outs[j].set(f.arena.f32(ops[j], tc * w.rows), t0 * w.rows);
-    }
+    });
   }
 
   ffn(out: Float32Array, h: Float32Array, w: FfnWeights, T: number): void {
@@ -403,24 +412,14 @@ class WasmBackend implements WasmKernels {
     const hidden = w.gate.cols;
     const inter = w.gate.rows;
     if (!gu || !dn || dn.arena !== gu.arena) {
-      const g = new Float32Array(T * inter);
-      const u = new Float32Array(T * inter);
-      this.matmulMany([g, u], h, [w.gate, w.up], T);
-      this.swiglu(g, g, u, T * inter);
-      this.matmul(out, g, w.down, T);
+      composedFfn(this, out, h, w, T);
       return;
     }
     const { arena } = gu;
     const rows = w.down.rows;
     const per =
       WasmBackend.inputBytes(hidden, gu.quant) + inter * 4 + WasmBackend.inputBytes(inter, dn.quant) + rows * 4 + 256;
-    const chunk = Math.floor((this.scratchBytes - 8192) / per);
-    if (chunk < 1) throw new Error(`wasm kernels: one token of a ${inter}-wide feed-forward exceeds scratch`);
-    for (let t0 = 0; t0 < T; t0 += chunk) {
-      const tc = Math.min(chunk, T - t0);
-      const plan = new ScratchPlan(arena);
-      const xp = plan.take(tc * hidden * 4);
-      arena.f32(xp, tc * hidden).set(h.subarray(t0 * hidden, (t0 + tc) * hidden));
+    this.chunks(arena, h, T, hidden, per, 8192, `one token of a ${inter}-wide feed-forward`, (t0, tc, plan, xp) => {
       const gp = plan.take(tc * inter * 4);
       const up = plan.take(tc * inter * 4);
       this.multi(gu, plan, this.quantized(arena, plan, xp, tc, hidden, gu.quant), tc, [w.gate, w.up], [gp, up]);
@@ -428,7 +427,7 @@ class WasmBackend implements WasmKernels {
       const op = plan.take(tc * rows * 4);
       this.multi(dn, plan, this.quantized(arena, plan, gp, tc, inter, dn.quant), tc, [w.down], [op]);
       out.set(arena.f32(op, tc * rows), t0 * rows);
-    }
+    });
   }
 
   rmsnorm(out: Float32Array, x: Float32Array, g: Float32Array, T: number, dim: number, eps: number): void {
