@@ -35,7 +35,7 @@ import {
   type Batch,
   type Example,
   makeExample,
-  operand,
+  operandPairs,
   promptText,
   type TaskOptions,
   toBatch,
@@ -51,7 +51,12 @@ import { defaultRecipe, type Recipe, scheduleOf } from "./trainer.js";
 
 export type DistillMode = "sequence" | "forward-kl" | "reverse-kl";
 
-export interface DistillRecipe {
+/** Seed, optimizer, schedule and checkpoint cadence mean what they mean in an SFT recipe. */
+export interface DistillRecipe
+  extends Pick<
+    Recipe,
+    "seed" | "lr" | "warmup" | "minLrRatio" | "weightDecay" | "beta2" | "clip" | "steps" | "ckptEvery" | "logEvery"
+  > {
   name: string;
   /** Run folder: checkpoint.bin, log.jsonl, loss.svg. */
   out: string;
@@ -82,18 +87,8 @@ export interface DistillRecipe {
   maxTokens: number;
   /** sequence: keep only completions that also pass grpo's formatOk (stopped, one </think>, "\n\n<int>"). */
   requireFormat: boolean;
-  seed: number;
-  lr: number;
-  warmup: number;
-  minLrRatio: number;
-  weightDecay: number;
-  beta2: number;
-  clip: number;
   /** The student's aux-loss-free routing-bias speed (0: biases stay as initialised). */
   biasGamma: number;
-  steps: number;
-  ckptEvery: number;
-  logEvery: number;
   /** Export the final student here as a Hugging Face folder (FP8 Linear weights). */
   export?: string;
 }
@@ -139,11 +134,7 @@ export function keepSample(text: string, stopped: boolean, want: string, require
 
 /** The prompts of `step` as operand pairs: a function of (seed, step) only. */
 export function stepProblems(r: DistillRecipe, step: number): { a: string; b: string }[] {
-  const rng = new Rng((r.seed * 1000003 + step * 7919) >>> 0);
-  return Array.from({ length: r.batch }, () => ({
-    a: operand(rng, rng.int(r.task.minDigits, r.task.maxDigits)),
-    b: operand(rng, rng.int(r.task.minDigits, r.task.maxDigits)),
-  }));
+  return operandPairs(r.seed, step, r.batch, r.task.minDigits, r.task.maxDigits);
 }
 
 /** The task examples of `step` (forward-kl on data "task"), seeded apart from the prompts. */

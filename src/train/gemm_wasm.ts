@@ -124,27 +124,38 @@ function wasmNT(y: Float32Array, x: Float32Array, w: Float32Array, N: number, K:
   get(y, N, M, c, Mp, s);
 }
 
-/** dx[N, K] += dy[N, M] · w[M, K]: A = dy, B = w, C = dx (rows padded to Kp). */
-function wasmNN(dx: Float32Array, dy: Float32Array, w: Float32Array, N: number, M: number, K: number): void {
+/**
+ * C[I, K] += A · B[R, K] with A read from dy [N, M] in place (strides sai, sar in floats: dy itself or dyᵀ), B
+ * and C copied into scratch with rows padded to Kp; rc: how much of the R-long sum the kernel takes at a time.
+ */
+function accumulate(
+  c: Float32Array,
+  I: number,
+  b: Float32Array,
+  R: number,
+  K: number,
+  dy: Float32Array,
+  sai: number,
+  sar: number,
+  rc: number,
+): void {
   const Kp = pad4(K);
-  const [a, b, c, s] = regions(N * M, M * Kp, N * Kp, Kp === K ? 0 : N * K + M * K);
-  F.set(dy.subarray(0, N * M), a >> 2);
-  put(w, M, K, b, Kp, s);
-  put(dx, N, K, c, Kp, s);
-  (wasm as TrainExports).gemm_acc(c, Kp * 4, a, M * 4, 4, b, Kp * 4, N, M, Kp, M);
-  get(dx, N, K, c, Kp, s);
+  const [ap, bp, cp, sp] = regions(dy.length, R * Kp, I * Kp, Kp === K ? 0 : (R + I) * K);
+  F.set(dy, ap >> 2);
+  put(b, R, K, bp, Kp, sp);
+  put(c, I, K, cp, Kp, sp);
+  (wasm as TrainExports).gemm_acc(cp, Kp * 4, ap, sai * 4, sar * 4, bp, Kp * 4, I, R, Kp, rc);
+  get(c, I, K, cp, Kp, sp);
+}
+
+/** dx[N, K] += dy[N, M] · w[M, K]: A = dy, B = w, C = dx. */
+function wasmNN(dx: Float32Array, dy: Float32Array, w: Float32Array, N: number, M: number, K: number): void {
+  accumulate(dx, N, w, M, K, dy.subarray(0, N * M), M, 1, M);
 }
 
 /** dw[M, K] += dy[N, M]ᵀ · x[N, K]: A = dyᵀ (strided reads of dy), B = x, C = dw; the N-long sum in chunks. */
 function wasmTN(dw: Float32Array, dy: Float32Array, x: Float32Array, N: number, M: number, K: number): void {
-  const Kp = pad4(K);
-  const [a, b, c, s] = regions(N * M, N * Kp, M * Kp, Kp === K ? 0 : N * K + M * K);
-  F.set(dy.subarray(0, N * M), a >> 2);
-  put(x, N, K, b, Kp, s);
-  put(dw, M, K, c, Kp, s);
-  const rc = Math.max(8, Math.floor(CHUNK_BYTES / (Kp * 4)));
-  (wasm as TrainExports).gemm_acc(c, Kp * 4, a, 4, M * 4, b, Kp * 4, M, N, Kp, rc);
-  get(dw, M, K, c, Kp, s);
+  accumulate(dw, M, x, N, K, dy.subarray(0, N * M), 1, M, Math.max(8, Math.floor(CHUNK_BYTES / (pad4(K) * 4))));
 }
 
 /** y[N, M] = x[N, K] · w[M, K]ᵀ (overwrites y). */

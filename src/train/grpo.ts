@@ -28,13 +28,12 @@ import { type Engine, loadEngine } from "../generate/engine.js";
 import { generate } from "../generate/generate.js";
 import { Tape } from "./autograd.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { answerOf, extractAnswer, operand, promptText, toBatch } from "./data/arith.js";
+import { answerOf, extractAnswer, operandPairs, promptText, toBatch } from "./data/arith.js";
 import { END_THINK, EOS_ID, encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
 import { type TinyConfig, TinyV3, updateBias } from "./model.js";
 import { type AdamW, clipGradNorm, recipeAdamW, zeroGrads } from "./optim.js";
 import { svgPlot } from "./plot.js";
-import { Rng } from "./rng.js";
 import { defaultRecipe, type Recipe } from "./trainer.js";
 
 export interface GrpoRecipe {
@@ -163,11 +162,7 @@ export interface Rollout {
 
 /** The P prompts of `step`: a function of (seed, step) only, so a resumed run sees what the killed one would have. */
 export function stepPrompts(r: GrpoRecipe, step: number): { a: string; b: string }[] {
-  const rng = new Rng((r.seed * 1000003 + step * 7919) >>> 0);
-  return Array.from({ length: r.prompts }, () => ({
-    a: operand(rng, rng.int(r.minDigits, r.maxDigits)),
-    b: operand(rng, rng.int(r.minDigits, r.maxDigits)),
-  }));
+  return operandPairs(r.seed, step, r.prompts, r.minDigits, r.maxDigits);
 }
 
 /** G completions per prompt from the policy, through its FP8 export (see the file comment); group-major order. */

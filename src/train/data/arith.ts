@@ -26,7 +26,7 @@
 // the time. The sum register turns "digits come out least significant first" into "the answer reads left to
 // right" with no reversal. Operands of up to W digits fit (sums of W+1 digits too).
 
-import type { Rng } from "../rng.js";
+import { Rng } from "../rng.js";
 import { ASSISTANT, BOS, END_THINK, EOS, encode, THINK, USER } from "./vocab.js";
 
 export const W = 5;
@@ -99,6 +99,24 @@ export function operand(rng: Rng, n: number): string {
   let s = String(n === 1 ? rng.int(0, 9) : rng.int(1, 9));
   for (let i = 1; i < n; i++) s += String(rng.int(0, 9));
   return s;
+}
+
+/**
+ * n operand pairs, each operand of [minDigits, maxDigits] digits, drawn from a generator seeded by (seed, step)
+ * only: a resumed run (grpo, distill) draws what the killed one would have.
+ */
+export function operandPairs(
+  seed: number,
+  step: number,
+  n: number,
+  minDigits: number,
+  maxDigits: number,
+): { a: string; b: string }[] {
+  const rng = new Rng((seed * 1000003 + step * 7919) >>> 0);
+  return Array.from({ length: n }, () => ({
+    a: operand(rng, rng.int(minDigits, maxDigits)),
+    b: operand(rng, rng.int(minDigits, maxDigits)),
+  }));
 }
 
 export interface TaskOptions {
