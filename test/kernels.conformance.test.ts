@@ -375,7 +375,7 @@ describe("wasm arenas", () => {
     }
   });
 
-  test("KV caches in an arena: attention reads them in place, and a collected cache's region is reused", async () => {
+  test("KV caches in an arena: attention over them matches the reference, and a collected cache's region is reused", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
     const k = wasmKernels({ threads: 2, variant: "simd", scratchBytes: 1 << 20 });
