@@ -311,6 +311,9 @@ for (const b of BACKENDS) {
         [1, 9, 4, 2, 12],
         [5, 3, 6, 2, 10],
         [4, 0, 12, 2, 128],
+        [1, 40, 7, 1, 20], // an odd group (one head unpaired) and a head size that is no multiple of 16
+        [2, 30, 12, 2, 64],
+        [1, 5, 4, 2, 6], // a head size that is no multiple of 4: no pairing
       ]) {
         const ctx = pos0 + T + 2;
         const q = randn(T * nHeads * hd, 21);

@@ -84,7 +84,7 @@ const CACHE_BUDGET = Number(process.env.R1TS_CACHE_MB ?? 2048) * 2 ** 20;
 /** Below this many multiply-adds a job runs on the calling thread alone (dispatch costs ~10 µs). */
 const MIN_PARALLEL_MACS = 1 << 16;
 /** Pieces per thread: enough that a descheduled thread's share is small, few enough to keep claims cheap. */
-const CHUNKS_PER_THREAD = 4;
+const CHUNKS_PER_THREAD = 16;
 
 export function wasmKernels(opts: WasmOptions | number = {}): WasmKernels {
   return new WasmBackend(typeof opts === "number" ? { threads: opts } : opts);
