@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { svgPlot } from "../src/train/plot.js";
-import { defaultRecipe, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
+import type { Fp8Gemm } from "../src/train/precision.js";
+import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
 
 /** Plots go to docs/<plot>-loss.svg (and -maxvio.svg), the names docs/experiments.md shows. */
 const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }> = {
@@ -22,6 +23,21 @@ const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }>
   },
 };
 
+/**
+ * The FP8 study behind the curves: every seed trains FP32, full FP8, and FP8 on one GEMM only (the ablation that
+ * finds which quantized input costs loss), all from fp8-compare-fp8.json with seed and precision overridden;
+ * each run is scored by heldOutLoss on the same 256 held-out problems. Seed 1's FP32 and FP8 runs are the two
+ * recipes above (their curves are the plot), so they are not trained twice.
+ */
+const FP8_SEEDS = (process.env.R1TS_FP8_SEEDS ?? "1,2,3").split(",").map(Number);
+const FP8_VARIANTS: { name: string; fp8: boolean; fp8Gemms?: Fp8Gemm[] }[] = [
+  { name: "fp32", fp8: false },
+  { name: "fp8", fp8: true },
+  { name: "fp8-forward", fp8: true, fp8Gemms: ["forward"] },
+  { name: "fp8-dgrad", fp8: true, fp8Gemms: ["dgrad"] },
+  { name: "fp8-wgrad", fp8: true, fp8Gemms: ["wgrad"] },
+];
+
 const args = process.argv.slice(2);
 const resume = args.includes("--resume");
 const groups = args.filter((a) => a in GROUPS);
@@ -29,24 +45,58 @@ const root = join("runs", "experiments");
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Trains r into runs/experiments/<name> (fresh unless --resume) and scores it on the held-out set. */
+function run(r: Recipe, name: string): { log: StepLog[]; heldOut: number } {
+  r.out = join(root, name);
+  delete r.export;
+  if (!resume && existsSync(r.out)) rmSync(r.out, { recursive: true });
+  const { model } = train(r, { log: (l) => process.stderr.write(`${name}: ${l}\n`) });
+  return { log: readRunLog<StepLog>(join(r.out, "log.jsonl")), heldOut: heldOutLoss(model, r.task) };
+}
+
+/** The FP8 study's table: held-out loss per variant and seed, and each variant's gap to FP32 of its seed. */
+function fp8Study(seed1: Map<string, number>): void {
+  const base = JSON.parse(readFileSync(join("recipes", "fp8-compare-fp8.json"), "utf8")) as Partial<Recipe>;
+  // Seed by seed, so that a cut-short study has whole seeds.
+  const loss = new Map<string, number[]>(FP8_VARIANTS.map((v) => [v.name, []]));
+  for (const seed of FP8_SEEDS)
+    for (const v of FP8_VARIANTS) {
+      const known = seed === 1 ? seed1.get(v.name) : undefined;
+      const r = defaultRecipe({ ...base, seed, fp8: v.fp8, fp8Gemms: v.fp8Gemms });
+      loss.get(v.name)!.push(known ?? run(r, `fp8-study-${v.name}-s${seed}`).heldOut);
+    }
+  const f32 = loss.get("fp32")!;
+  const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}%`;
+  console.log(`\nHeld-out loss (256 problems) after ${base.steps} steps, seeds ${FP8_SEEDS.join(", ")}:\n`);
+  console.log(`| run | ${FP8_SEEDS.map((s) => `seed ${s}`).join(" | ")} | mean | gap to FP32 per seed | mean gap |`);
+  console.log(`|---|${FP8_SEEDS.map(() => "---|").join("")}---|---|---|`);
+  for (const [name, row] of loss) {
+    const gaps = row.map((x, i) => x / f32[i] - 1);
+    console.log(
+      `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ${mean(row).toFixed(4)} | ` +
+        `${gaps.map(pct).join(", ")} | ${pct(mean(gaps))} |`,
+    );
+  }
+  // Seed-to-seed spread of FP32 itself: the noise a single-seed gap must beat.
+  console.log(`\nFP32 seed-to-seed spread: ${pct(Math.max(...f32) / Math.min(...f32) - 1)} (max / min - 1)`);
+}
+
 for (const g of groups.length ? groups : Object.keys(GROUPS)) {
   const { recipes, title, plot } = GROUPS[g];
   console.log(`\n## ${title}\n`);
-  const logs: { name: string; log: StepLog[] }[] = [];
+  const logs: { name: string; log: StepLog[]; heldOut: number }[] = [];
   for (const name of recipes) {
     const r = defaultRecipe(JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<Recipe>);
-    r.out = join(root, name);
-    delete r.export;
-    if (!resume && existsSync(r.out)) rmSync(r.out, { recursive: true });
-    train(r, { log: (l) => process.stderr.write(`${name}: ${l}\n`) });
-    logs.push({ name, log: readRunLog<StepLog>(join(r.out, "log.jsonl")) });
+    logs.push({ name, ...run(r, name) });
   }
-  console.log("| run | final-window loss | loss, last 5 windows | MaxVio per step | MaxVio per window | tokens/s |");
-  console.log("|---|---|---|---|---|---|");
-  for (const { name, log } of logs) {
+  console.log(
+    "| run | held-out loss | final-window loss | loss, last 5 windows | MaxVio per step | MaxVio per window | tokens/s |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  for (const { name, log, heldOut } of logs) {
     const tail = log.slice(-5);
     console.log(
-      `| ${name} | ${log.at(-1)!.loss.toFixed(4)} | ${mean(tail.map((e) => e.loss)).toFixed(4)} | ` +
+      `| ${name} | ${heldOut.toFixed(4)} | ${log.at(-1)!.loss.toFixed(4)} | ${mean(tail.map((e) => e.loss)).toFixed(4)} | ` +
         `${mean(tail.map((e) => e.maxVio)).toFixed(3)} | ${mean(tail.map((e) => e.maxVioWindow ?? Number.NaN)).toFixed(3)} | ` +
         `${log.at(-1)!.tokPerS.toFixed(0)} |`,
     );
@@ -62,4 +112,11 @@ for (const g of groups.length ? groups : Object.keys(GROUPS)) {
     writeFileSync(out, svgPlot(series, { title: `${g}: ${yLabel}`, xLabel: "step", yLabel, logY }));
     console.log(`\nwrote ${out}`);
   }
+  if (g === "fp8")
+    fp8Study(
+      new Map([
+        ["fp32", logs[0].heldOut],
+        ["fp8", logs[1].heldOut],
+      ]),
+    );
 }

@@ -6,7 +6,7 @@
 // quantize-dequantizes GEMM inputs when a Precision asks.
 
 import { gemmNN_acc, gemmNT, gemmTN_acc } from "./gemm_wasm.js";
-import { type Precision, quantCols, quantRows, quantWeight } from "./precision.js";
+import { FP8_GEMMS, type Fp8Gemm, type Precision, quantCols, quantRows, quantWeight } from "./precision.js";
 
 export class Var {
   grad: Float32Array | null = null;
@@ -57,20 +57,24 @@ export class Tape {
  */
 export function linear(tape: Tape, x: Var, w: Param, N: number, prec?: Precision, exempt = false): Var {
   const [M, K] = w.shape;
-  const fp8 = !!prec?.fp8 && !exempt;
-  const xq = fp8 ? quantRows(x.data, N, K) : x.data;
-  const wq = fp8 ? quantWeight(w.data, M, K) : w.data;
+  const on = (g: Fp8Gemm) => !!prec?.fp8 && !exempt && (prec.fp8Gemms ?? FP8_GEMMS).includes(g);
+  const fwd = on("forward");
+  const dgrad = on("dgrad");
+  const wgrad = on("wgrad");
+  const xq = fwd ? quantRows(x.data, N, K) : x.data;
+  // The input gradient uses the same quantized W as the forward (V3 keeps one FP8 copy of each weight).
+  const wq = fwd || dgrad ? quantWeight(w.data, M, K) : w.data;
   const y = new Var(new Float32Array(N * M));
-  gemmNT(y.data, xq, wq, N, K, M);
+  gemmNT(y.data, xq, fwd ? wq : w.data, N, K, M);
   tape.push(() => {
     if (!y.grad) return;
     const dy = y.grad;
     if (x.requiresGrad) {
-      const dyq = fp8 ? quantRows(dy, N, M) : dy;
-      gemmNN_acc(x.g(), dyq, wq, N, M, K);
+      const dyq = dgrad ? quantRows(dy, N, M) : dy;
+      gemmNN_acc(x.g(), dyq, dgrad ? wq : w.data, N, M, K);
     }
-    const dyc = fp8 ? quantCols(dy, N, M) : dy;
-    const xc = fp8 ? quantCols(x.data, N, K) : x.data;
+    const dyc = wgrad ? quantCols(dy, N, M) : dy;
+    const xc = wgrad ? quantCols(x.data, N, K) : x.data;
     gemmTN_acc(w.g(), dyc, xc, N, M, K);
   });
   return y;

@@ -9,26 +9,43 @@ import { E4M3_MAX } from "../core/dtype.js";
 
 export interface Precision {
   fp8: boolean;
+  /**
+   * Under fp8, which GEMMs take E4M3 inputs (default all three, V3's recipe). The others stay f32: an ablation
+   * that finds which quantization costs loss (docs/experiments.md, FP8 versus FP32).
+   */
+  fp8Gemms?: Fp8Gemm[];
 }
+
+/** The three GEMMs of a Linear layer: forward (x, W), input gradient (dy, W), weight gradient (dy, x). */
+export type Fp8Gemm = "forward" | "dgrad" | "wgrad";
+export const FP8_GEMMS: readonly Fp8Gemm[] = ["forward", "dgrad", "wgrad"];
 
 export const FP8_TILE = 128;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** v rounded to the nearest E4M3FN value (|v| <= 448 after scaling; saturates above). */
+/**
+ * v rounded to the nearest E4M3FN value (|v| <= 448 after scaling; saturates above), ties to even. Normal range:
+ * round the f32 mantissa to 3 bits in the bit pattern (a carry into the exponent is the right answer); below
+ * 2^-6 the step is a fixed 2^-9. Bit arithmetic, not Math.pow and a division: the quantize-dequantize passes
+ * were most of an emulated FP8 step.
+ */
 export function roundE4M3(v: number): number {
   const a = Math.abs(v);
   if (a >= E4M3_MAX) return v < 0 ? -E4M3_MAX : E4M3_MAX;
-  if (a === 0) return 0;
-  f32[0] = a;
-  let e = ((u32[0] >>> 23) & 0xff) - 127;
-  if (e < -6) e = -6; // subnormals: fixed step 2^-9
-  const step = 2 ** (e - 3);
-  const q = a / step;
-  let r = Math.round(q);
-  if (r - q === 0.5 && r % 2 === 1) r -= 1; // ties to even (Math.round rounds .5 up)
-  const out = r * step;
+  let out: number;
+  if (a < 2 ** -6) {
+    const q = a * 512;
+    let r = Math.round(q);
+    if (r - q === 0.5 && (r & 1) === 1) r -= 1; // ties to even (Math.round rounds .5 up)
+    out = r / 512;
+  } else {
+    f32[0] = a;
+    const u = u32[0];
+    u32[0] = (u + 0x7ffff + ((u >>> 20) & 1)) & 0xfff00000;
+    out = f32[0];
+  }
   return v < 0 ? -out : out;
 }
 

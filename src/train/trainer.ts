@@ -13,6 +13,7 @@ import { exportHf } from "./export.js";
 import { maxVio, type TinyConfig, TinyV3, updateBias } from "./model.js";
 import { type AdamW, clipGradNorm, lrAt, recipeAdamW, zeroGrads } from "./optim.js";
 import { svgPlot } from "./plot.js";
+import type { Fp8Gemm } from "./precision.js";
 import { Rng } from "./rng.js";
 
 export interface Recipe {
@@ -31,6 +32,8 @@ export interface Recipe {
   beta2: number;
   clip: number;
   fp8: boolean;
+  /** Under fp8, the GEMMs that take E4M3 inputs (default all: forward, dgrad, wgrad); an ablation knob. */
+  fp8Gemms?: Fp8Gemm[];
   /** Bias update speed gamma for aux-loss-free balancing (0: off). */
   biasGamma: number;
   /** Sequence-wise balance loss alpha (0: off). */
@@ -249,6 +252,24 @@ export function readRunLog<E extends { step: number }>(file: string): E[] {
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
+/**
+ * Mean cross-entropy per response token of `model` (f32 forward, every loss weight 1) on n examples from a
+ * generator no training step draws from: the figure two runs of one task compare at the end (a 10-step window
+ * of training batches is a few thousand tokens of whatever the batches held).
+ */
+export function heldOutLoss(model: TinyV3, task: TaskOptions, n = 256, chunk = 32): number {
+  const rng = new Rng(0x5eed0);
+  let sum = 0;
+  let tokens = 0;
+  for (let i = 0; i < n; i += chunk) {
+    const b = toBatch(Array.from({ length: Math.min(chunk, n - i) }, () => makeExample(rng, task)));
+    const { ce } = model.loss(new Tape(false), b.ids, b.targets, b.mask, b.B, b.T);
+    sum += ce * b.tokens;
+    tokens += b.tokens;
+  }
+  return sum / tokens;
+}
+
 /** The batch of `step`: a function of (seed, step) only, so a resumed run sees what the killed one would have. */
 export function stepBatch(recipe: Recipe, step: number): Batch {
   const rng = new Rng((recipe.seed * 1000003 + step * 7919) >>> 0);
@@ -274,7 +295,7 @@ export function trainStep(
   const tape = new Tape();
   zeroGrads(st.params);
   const { loss, ce } = st.model.loss(tape, batch.ids, batch.targets, batch.mask, batch.B, batch.T, {
-    prec: { fp8: recipe.fp8 },
+    prec: { fp8: recipe.fp8, fp8Gemms: recipe.fp8Gemms },
     seqAux: recipe.seqAux,
   });
   tape.backward(loss);

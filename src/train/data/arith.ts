@@ -29,9 +29,8 @@
 import { Rng } from "../rng.js";
 import { ASSISTANT, BOS, END_THINK, EOS, encode, THINK, USER } from "./vocab.js";
 
+/** Default operand width; a task's `width` overrides it. */
 export const W = 5;
-/** Window width: room for two W-digit operands and the +. */
-const M = 2 * W + 1;
 const BLANK = "_";
 const PREFIXES = ["What is ", "What is ", "What is ", "What is ", "what is ", "Compute ", "", "What's "];
 
@@ -47,8 +46,27 @@ function digit(ch: string): number {
  */
 export const HEADER = "add";
 
+/** The header for width W: W - 2 characters, so that line 0's copy of the prompt is LINE + 1 back ("add:" at 6). */
+export function header(width = W): string {
+  const n = Math.max(width - 2, 0);
+  return n <= HEADER.length ? HEADER.slice(0, n) : HEADER.padEnd(n, ":");
+}
+
+/**
+ * A layout's sizes for operand width W: the window M = 2W + 1 (two W-digit operands and the +) and LINE, the
+ * characters per line with its newline (carry, window, register, "\n"; 18 for W = 5, so copies sit 19 back).
+ * Operands of up to W - 1 digits leave a blank left of A in line 0; W-digit operands leave none, which a model
+ * trained on shorter ones has never seen (session 3: width 5 trained on 1-4 digits got 0% at 5 digits).
+ */
+export function shape(width = W): { W: number; M: number; LINE: number } {
+  if (!Number.isInteger(width) || width < 1)
+    throw new Error(`scratchpad width must be a positive integer, got ${width}`);
+  return { W: width, M: 2 * width + 1, LINE: 3 * width + 3 };
+}
+
 /** The reasoning text (without <think> and the newline after it) for a + b. */
-export function scratchpad(a: string, b: string): string {
+export function scratchpad(a: string, b: string, width = W): string {
+  const { W, M } = shape(width);
   let win = `${a}+${b}`.padStart(M, BLANK);
   let c = " ";
   let reg = BLANK.repeat(W);
@@ -74,7 +92,7 @@ export function scratchpad(a: string, b: string): string {
     lines.push(`${c}${win}${reg}`);
     if (win[M - 2] === BLANK && reg[W - 1] === BLANK && c === "0") break;
   }
-  return `${HEADER}${lines.join("\n")}`;
+  return `${header(W)}${lines.join("\n")}`;
 }
 
 export function promptText(a: string, b: string, prefix = "What is "): string {
@@ -132,6 +150,8 @@ export interface TaskOptions {
    * sum digit; at step 1400 of the carry-first run the line-0 and answer copies lagged at 20-40%). Default 1.
    */
   computeWeight?: number;
+  /** Scratchpad operand width W (default 5): operands up to W digits fit; see shape(). */
+  width?: number;
 }
 
 export function makeExample(rng: Rng, o: TaskOptions): Example {
@@ -141,7 +161,8 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   const prompt = encode(promptText(a, b, prefix));
   // The last line runs straight into </think> (no newline) so that the answer copies it from 19 tokens back
   // too: answer digit j sits at </think> + 3 + j and copies column 1 + j of the last line.
-  const think = rng.next() < o.noThink ? "" : scratchpad(a, b);
+  const { W, M, LINE } = shape(o.width);
+  const think = rng.next() < o.noThink ? "" : scratchpad(a, b, W);
   const response = encode(`${think}${END_THINK}\n\n${answerOf(a, b)}${EOS}`);
   // One token per scratchpad character.
   // An empty think block's </think> is a coin flip given the prompt: it keeps weight 1.
@@ -156,9 +177,6 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   }
   return { ids: [...prompt, ...response], promptLen: prompt.length, computed };
 }
-
-/** Characters per scratchpad line with its newline: carry, window, register, "\n". */
-const LINE = 1 + M + W + 1;
 
 export interface Batch {
   ids: Int32Array;
