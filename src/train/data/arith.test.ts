@@ -32,7 +32,7 @@ describe("addition scratchpad layout", () => {
         const think = scratchpad(a, b, width);
         const lines = think.slice(width - 2).split("\n");
         assert.ok(
-          lines.every((l, i) => l.length === LINE - 1 || (i === 0 && l.length === LINE)),
+          lines.every((l) => l.length === LINE - 1),
           think,
         );
         // Line 0's window copies the prompt's last M characters before "?" (a blank where the prompt has a
@@ -48,6 +48,29 @@ describe("addition scratchpad layout", () => {
         const ans = answerOf(a, b);
         for (let j = 0; j < ans.length; j++) assert.equal(ids[end + 3 + j], ids[end + 3 + j - LINE - 1]);
         assert.equal(lines.at(-1)?.slice(1).split("_")[0], ans);
+      }
+    });
+  }
+
+  for (const width of [5, 6]) {
+    it(`width ${width}: makeExample up-weights exactly line 0's window, each phase-2 carry and digit, </think> and the answer`, () => {
+      const { W, M, LINE } = shape(width);
+      const rng = new Rng(40 + width);
+      for (let k = 0; k < 20; k++) {
+        const ex = makeExample(rng, { minDigits: 1, maxDigits: width - 1, noThink: 0, width });
+        const tok = (i: number) => decode([ex.ids[i]]);
+        const start = ex.ids.indexOf(encode(THINK)[0]) + 2 + (width - 2); // line 0's first token
+        const end = ex.ids.indexOf(encode(END_THINK)[0]);
+        const want: number[] = [end];
+        for (let c = 1; c <= M; c++) want.push(start + c);
+        for (let l = start + (W + 1) * LINE; l < end; l += LINE) want.push(l, l + 1);
+        for (let i = end + 3; tok(i) >= "0" && tok(i) <= "9"; i++) want.push(i);
+        assert.deepEqual(
+          [...(ex.computed ?? [])].sort((a, b) => a - b),
+          want.sort((a, b) => a - b),
+        );
+        // And those are the tokens meant: phase-2 lines open with a carry (0/1) and a sum digit.
+        for (let l = start + (W + 1) * LINE; l < end; l += LINE) assert.match(tok(l) + tok(l + 1), /^[01][0-9]$/);
       }
     });
   }

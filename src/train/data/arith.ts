@@ -170,9 +170,10 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   if (think) {
     const end = prompt.length + think.length; // </think>
     computed.push(end);
-    const l0 = prompt.length + HEADER.length; // line i starts at l0 + i * LINE
+    const h = header(W).length;
+    const l0 = prompt.length + h; // line i starts at l0 + i * LINE
     for (let c = 1; c <= M; c++) computed.push(l0 + c);
-    for (let i = W + 1; HEADER.length + i * LINE < think.length; i++) computed.push(l0 + i * LINE, l0 + i * LINE + 1);
+    for (let i = W + 1; h + i * LINE < think.length; i++) computed.push(l0 + i * LINE, l0 + i * LINE + 1);
     for (let j = 0; j < answerOf(a, b).length; j++) computed.push(end + 3 + j);
   }
   return { ids: [...prompt, ...response], promptLen: prompt.length, computed };
