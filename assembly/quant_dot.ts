@@ -34,16 +34,16 @@ import { dot16, row16 } from "./quant_act";
 const AB: usize = 32;
 
 /**
- * i32x4 partial dots of the 32 int8 weights at q (one Q8_0 block) with the block's activations at a: the i16
- * values on the plain build, widening the weights as they load (load8x8_s: one pmovsxbw with a memory
- * operand); on the relaxed build |q|, with the sign bytes gap further on (q16 - q8).
+ * i32x4 partial dots of the 32 int8 weights at q (one Q8_0 block) with the block's activations at a (the
+ * decode loop): on the plain build the int8 activations, both operands widened as they load (load8x8_s, a
+ * pmovsxbw with a memory operand); on the relaxed build |q|, with the sign bytes gap further on (q16 - q8).
  */
 // @ts-ignore: decorator
 @inline function dotB(q: usize, a: usize, gap: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return dot16(v128.load(q, 16), a, a + gap, 16, dot16(v128.load(q), a, a + gap, 0, i32x4.splat(0)));
-  // Both operands widen as they load (the int8 activations, not their i16 copy): the same op count, and half
-  // the activation bytes, which keeps a long row's activations in L1 (the down projection's 8960 columns are
-  // 9 KB of int8 against 18 KB of i16; with the i16 copy that matvec ran at 9.2 GB/s against 14.3 at 4480).
+  // The int8 activations rather than their i16 copy (which prefill's 4-token tile uses): the same op count,
+  // and half the bytes, so a long row's activations stay in L1 (the down projection's 8960 columns are 9 KB of
+  // int8 against 18 KB of i16; with the i16 copy that matvec ran at 9.2 GB/s against 14.3 at 4480).
   const x = i32x4.add(
     i32x4.dot_i16x8_s(v128.load8x8_s(q), v128.load8x8_s(a)),
     i32x4.dot_i16x8_s(v128.load8x8_s(q, 8), v128.load8x8_s(a, 8)),

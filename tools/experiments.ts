@@ -62,8 +62,9 @@ function fp8Study(seed1: Map<string, number>): void {
   for (const seed of FP8_SEEDS)
     for (const v of FP8_VARIANTS) {
       const known = seed === 1 ? seed1.get(v.name) : undefined;
-      const r = defaultRecipe({ ...base, seed, fp8: v.fp8, fp8Gemms: v.fp8Gemms });
-      loss.get(v.name)!.push(known ?? run(r, `fp8-study-${v.name}-s${seed}`).heldOut);
+      const fresh = () =>
+        run(defaultRecipe({ ...base, seed, fp8: v.fp8, fp8Gemms: v.fp8Gemms }), `fp8-study-${v.name}-s${seed}`);
+      loss.get(v.name)!.push(known ?? fresh().heldOut);
     }
   const f32 = loss.get("fp32")!;
   const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}%`;
@@ -112,11 +113,6 @@ for (const g of groups.length ? groups : Object.keys(GROUPS)) {
     writeFileSync(out, svgPlot(series, { title: `${g}: ${yLabel}`, xLabel: "step", yLabel, logY }));
     console.log(`\nwrote ${out}`);
   }
-  if (g === "fp8")
-    fp8Study(
-      new Map([
-        ["fp32", logs[0].heldOut],
-        ["fp8", logs[1].heldOut],
-      ]),
-    );
+  // fp8-compare-fp32 and fp8-compare-fp8 are the study's seed-1 "fp32" and "fp8" runs.
+  if (g === "fp8") fp8Study(new Map(logs.map((l) => [l.name.replace("fp8-compare-", ""), l.heldOut])));
 }

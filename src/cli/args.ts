@@ -91,3 +91,41 @@ export function readJsonArg<T>(file: string, what: string): Partial<T> {
     throw usageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }
 }
+
+/** Flags every resumable recipe verb takes (r1 train, grpo, distill). */
+const RECIPE_OPTIONS: Options = {
+  recipe: { type: "string" },
+  steps: { type: "string" },
+  "stop-at": { type: "string" },
+  out: { type: "string" },
+};
+
+/**
+ * A recipe verb's common part: parses argv (RECIPE_OPTIONS and `extra`), reads --recipe through `defaults`,
+ * applies --steps and --out. Returns the recipe, every parsed value (for the verb's own flags) and --stop-at.
+ */
+export function recipeArgs<R extends { steps: number; out: string }>(
+  argv: string[],
+  usage: string,
+  defaults: (raw: Partial<R>) => R,
+  extra: Options = {},
+): { recipe: R; values: Record<string, unknown>; stopAt: number | undefined } {
+  const { values } = parse(argv, { ...RECIPE_OPTIONS, ...extra }, usage);
+  const recipe = defaults(readJsonArg<R>(required(values.recipe as string | undefined, "recipe", usage), "recipe"));
+  const steps = num(values.steps as string | undefined, "steps", { int: true, min: 1 });
+  if (steps) recipe.steps = steps;
+  if (values.out) recipe.out = values.out as string;
+  return { recipe, values, stopAt: num(values["stop-at"] as string | undefined, "stop-at", { int: true, min: 1 }) };
+}
+
+/**
+ * shouldStop for a resumable loop: true once Ctrl-C arrives, so the loop finishes its step and writes a
+ * checkpoint rather than die mid-step (a SIGKILL is safe too: the last checkpoint is whole).
+ */
+export function stopOnSigint(): () => boolean {
+  let stop = false;
+  process.once("SIGINT", () => {
+    stop = true;
+  });
+  return () => stop;
+}

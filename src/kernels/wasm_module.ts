@@ -19,8 +19,13 @@ function repoRoot(): string {
   return d;
 }
 
+/** A file of the build folder (where `asc` writes the modules: the kernels' two builds, the trainer's GEMMs). */
+export function buildPath(file: string): string {
+  return join(repoRoot(), "build", file);
+}
+
 export function wasmPath(variant: WasmVariant): string {
-  return join(repoRoot(), "build", `r1ts-${variant}.wasm`);
+  return buildPath(`r1ts-${variant}.wasm`);
 }
 
 /** The variants this runtime can run, best first. */

@@ -19,28 +19,33 @@ export function gemmNT(y: Float32Array, x: Float32Array, w: Float32Array, N: num
 
 /** dx[N, K] += dy[N, M] · w[M, K] (i-k-j order). */
 export function gemmNN_acc(dx: Float32Array, dy: Float32Array, w: Float32Array, N: number, M: number, K: number): void {
-  for (let n = 0; n < N; n++) {
-    const xo = n * K;
-    const yo = n * M;
-    for (let m = 0; m < M; m++) {
-      const a = dy[yo + m];
-      if (a === 0) continue;
-      const wo = m * K;
-      for (let k = 0; k < K; k++) dx[xo + k] += a * w[wo + k];
-    }
-  }
+  outerAcc(dx, dy, w, N, M, K, true);
 }
 
 /** dw[M, K] += dy[N, M]ᵀ · x[N, K]. */
 export function gemmTN_acc(dw: Float32Array, dy: Float32Array, x: Float32Array, N: number, M: number, K: number): void {
-  for (let n = 0; n < N; n++) {
-    const xo = n * K;
-    const yo = n * M;
+  outerAcc(dw, dy, x, N, M, K, false);
+}
+
+/**
+ * The two accumulating GEMMs' loop: for every dy[n, m] != 0, one K-long row of dst gets dy[n, m] times one row
+ * of src; rowsByN: dst row n from src row m (the input gradient), else dst row m from src row n (the weight's).
+ */
+function outerAcc(
+  dst: Float32Array,
+  dy: Float32Array,
+  src: Float32Array,
+  N: number,
+  M: number,
+  K: number,
+  rowsByN: boolean,
+): void {
+  for (let n = 0; n < N; n++)
     for (let m = 0; m < M; m++) {
-      const a = dy[yo + m];
+      const a = dy[n * M + m];
       if (a === 0) continue;
-      const wo = m * K;
-      for (let k = 0; k < K; k++) dw[wo + k] += a * x[xo + k];
+      const d = (rowsByN ? n : m) * K;
+      const s = (rowsByN ? m : n) * K;
+      for (let k = 0; k < K; k++) dst[d + k] += a * src[s + k];
     }
-  }
 }

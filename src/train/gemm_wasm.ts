@@ -9,16 +9,10 @@
 // loops run instead (gemmBackend says which).
 
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { WA } from "../kernels/wasm_api.js";
+import { buildPath } from "../kernels/wasm_module.js";
 import * as ref from "./gemm_ref.js";
 
-/** The slice of the WebAssembly JS API used here (the project's lib declares none). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
 interface TrainExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   heap_base(): number;
@@ -34,22 +28,11 @@ const PAGE = 65536;
 /** Bytes of B per reduction chunk in the weight gradient (B = x, N rows): an L1-sized slice. */
 const CHUNK_BYTES = 16384;
 
-function wasmFile(): string | null {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, "package.json"))) {
-    const up = dirname(d);
-    if (up === d) return null;
-    d = up;
-  }
-  return join(d, "build", "r1ts-train.wasm");
-}
-
 function instantiate(): TrainExports | null {
-  if (process.env.R1TS_TRAIN_GEMM === "js") return null;
-  const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  const file = wasmFile();
-  if (!WA || !file || !existsSync(file)) return null;
+  if (process.env.R1TS_TRAIN_GEMM === "js" || !WA) return null;
   try {
+    const file = buildPath("r1ts-train.wasm");
+    if (!existsSync(file)) return null;
     const bytes = readFileSync(file);
     if (!WA.validate(bytes)) return null;
     const abort = () => {

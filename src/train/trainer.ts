@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { type Param, Tape } from "./autograd.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { type Batch, makeExample, type TaskOptions, toBatch } from "./data/arith.js";
+import { type Batch, makeExample, stepRng, type TaskOptions, toBatch } from "./data/arith.js";
 import { encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
 import { maxVio, type TinyConfig, TinyV3, updateBias } from "./model.js";
@@ -253,9 +253,10 @@ export function readRunLog<E extends { step: number }>(file: string): E[] {
 }
 
 /**
- * Mean cross-entropy per response token of `model` (f32 forward, every loss weight 1) on n examples from a
- * generator no training step draws from: the figure two runs of one task compare at the end (a 10-step window
- * of training batches is a few thousand tokens of whatever the batches held).
+ * Mean cross-entropy per response token of `model` (f32 forward, every loss weight 1) on n examples from one
+ * fixed generator (seed 0x5eed0, not a step's stepRng): the same problems for every run, the figure two runs of
+ * one task compare at the end (a 10-step window of training batches is a few thousand tokens of whatever the
+ * batches held).
  */
 export function heldOutLoss(model: TinyV3, task: TaskOptions, n = 256, chunk = 32): number {
   const rng = new Rng(0x5eed0);
@@ -272,7 +273,7 @@ export function heldOutLoss(model: TinyV3, task: TaskOptions, n = 256, chunk = 3
 
 /** The batch of `step`: a function of (seed, step) only, so a resumed run sees what the killed one would have. */
 export function stepBatch(recipe: Recipe, step: number): Batch {
-  const rng = new Rng((recipe.seed * 1000003 + step * 7919) >>> 0);
+  const rng = stepRng(recipe.seed, step);
   const batch = toBatch(
     Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)),
     recipe.task.computeWeight,

@@ -4,7 +4,7 @@
 
 import { join } from "node:path";
 import { type DistillRecipe, defaultDistillRecipe, distill } from "../../train/distill.js";
-import { num, parse, readJsonArg, required } from "../args.js";
+import { recipeArgs, stopOnSigint } from "../args.js";
 import type { Command } from "../command.js";
 
 const usage = `r1 distill --recipe FILE [flags]
@@ -22,36 +22,10 @@ export const command: Command = {
   summary: "distil an SFT teacher into a smaller student (sequence-level, forward or reverse KL; resumable)",
   usage,
   async run(argv) {
-    const { values: v } = parse(
-      argv,
-      {
-        recipe: { type: "string" },
-        steps: { type: "string" },
-        "stop-at": { type: "string" },
-        out: { type: "string" },
-      },
-      usage,
-    );
-    const file = required(v.recipe as string | undefined, "recipe", usage);
-    const raw = readJsonArg<DistillRecipe>(file, "recipe");
-    const recipe = defaultDistillRecipe(raw);
-    const steps = num(v.steps as string | undefined, "steps", { int: true, min: 1 });
-    if (steps) recipe.steps = steps;
-    if (v.out) {
-      recipe.out = v.out as string;
-      // A run moved elsewhere must not overwrite the recipe's export (someone's finished student).
-      if (recipe.export) recipe.export = join(recipe.out, "hf");
-    }
-    let stop = false;
-    // Finish the current step and write a checkpoint rather than die mid-step (a SIGKILL is safe too: the
-    // last checkpoint is whole).
-    process.once("SIGINT", () => {
-      stop = true;
-    });
-    await distill(recipe, {
-      stopAt: num(v["stop-at"] as string | undefined, "stop-at", { int: true, min: 1 }),
-      shouldStop: () => stop,
-    });
+    const { recipe, values: v, stopAt } = recipeArgs<DistillRecipe>(argv, usage, defaultDistillRecipe);
+    // A run moved elsewhere must not overwrite the recipe's export (someone's finished student).
+    if (v.out && recipe.export) recipe.export = join(recipe.out, "hf");
+    await distill(recipe, { stopAt, shouldStop: stopOnSigint() });
     return 0;
   },
 };

@@ -3,7 +3,7 @@
 // folder's last checkpoint when the same command is rerun. Exports the HF folder named by the recipe at the end.
 
 import { defaultRecipe, type Recipe, train } from "../../train/trainer.js";
-import { num, parse, readJsonArg, required } from "../args.js";
+import { recipeArgs } from "../args.js";
 import type { Command } from "../command.js";
 
 const usage = `r1 train --recipe FILE [flags]
@@ -20,27 +20,17 @@ export const command: Command = {
   summary: "train a tiny DeepSeek-V3 from a recipe (resumable; exports a Hugging Face folder)",
   usage,
   async run(argv) {
-    const { values: v } = parse(
-      argv,
-      {
-        recipe: { type: "string" },
-        steps: { type: "string" },
-        "stop-at": { type: "string" },
-        out: { type: "string" },
-        export: { type: "string" },
-        fp8: { type: "boolean" },
-      },
-      usage,
-    );
-    const file = required(v.recipe as string | undefined, "recipe", usage);
-    const raw = readJsonArg<Recipe>(file, "recipe");
-    const recipe = defaultRecipe(raw);
-    const steps = num(v.steps as string | undefined, "steps", { int: true, min: 1 });
-    if (steps) recipe.steps = steps;
-    if (v.out) recipe.out = v.out as string;
+    const {
+      recipe,
+      values: v,
+      stopAt,
+    } = recipeArgs<Recipe>(argv, usage, defaultRecipe, {
+      export: { type: "string" },
+      fp8: { type: "boolean" },
+    });
     if (v.export) recipe.export = v.export as string;
     if (v.fp8) recipe.fp8 = true;
-    train(recipe, { stopAt: num(v["stop-at"] as string | undefined, "stop-at", { int: true, min: 1 }) });
+    train(recipe, { stopAt });
     return 0;
   },
 };

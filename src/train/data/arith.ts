@@ -119,10 +119,12 @@ export function operand(rng: Rng, n: number): string {
   return s;
 }
 
-/**
- * n operand pairs, each operand of [minDigits, maxDigits] digits, drawn from a generator seeded by (seed, step)
- * only: a resumed run (grpo, distill) draws what the killed one would have.
- */
+/** The generator of a run's step: seeded by (seed, step) only, so a resumed run draws what the killed one would have. */
+export function stepRng(seed: number, step: number): Rng {
+  return new Rng((seed * 1000003 + step * 7919) >>> 0);
+}
+
+/** n operand pairs, each operand of [minDigits, maxDigits] digits, from stepRng(seed, step) (grpo, distill). */
 export function operandPairs(
   seed: number,
   step: number,
@@ -130,7 +132,7 @@ export function operandPairs(
   minDigits: number,
   maxDigits: number,
 ): { a: string; b: string }[] {
-  const rng = new Rng((seed * 1000003 + step * 7919) >>> 0);
+  const rng = stepRng(seed, step);
   return Array.from({ length: n }, () => ({
     a: operand(rng, rng.int(minDigits, maxDigits)),
     b: operand(rng, rng.int(minDigits, maxDigits)),
@@ -144,10 +146,11 @@ export interface TaskOptions {
   noThink: number;
   /**
    * Loss weight of the tokens that are rare lookups: each phase-2 line's carry and sum digit, the </think> that
-   * ends the loop, line 0's copy of the prompt (offset 16, used by 11 tokens an example) and the answer's copy
-   * of the last line (offset 20). Together ~20 of ~200 response tokens; at weight 1 the "one line up" copies,
-   * learnt early, dominate the gradient (session 3: every 1-digit failure of the step-4500 model was a wrong
-   * sum digit; at step 1400 of the carry-first run the line-0 and answer copies lagged at 20-40%). Default 1.
+   * ends the loop, line 0's copy of the prompt and the answer's copy of the last line (copies only those tokens
+   * make; the header puts both LINE + 1 back, like every line shift). Together ~20 of ~200 response tokens; at
+   * weight 1 the "one line up" copies, learnt early, dominate the gradient (session 3: every 1-digit failure of
+   * the step-4500 model was a wrong sum digit; at step 1400 of the carry-first run the line-0 and answer copies
+   * lagged at 20-40%). Default 1.
    */
   computeWeight?: number;
   /** Scratchpad operand width W (default 5): operands up to W digits fit; see shape(). */
