@@ -26,7 +26,8 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
 /**
- * v rounded to the nearest E4M3FN value (|v| <= 448 after scaling; saturates above), ties to even. Normal range:
+ * v rounded to the nearest E4M3FN value (|v| <= 448 after scaling; saturates above), ties to even, after v
+ * itself is rounded to f32 (the quotient x / s an FP8 kernel holds in f32 before its cast). Normal range:
  * round the f32 mantissa to 3 bits in the bit pattern (a carry into the exponent is the right answer); below
  * 2^-6 the step is a fixed 2^-9. Bit arithmetic, not Math.pow and a division: the quantize-dequantize passes
  * were most of an emulated FP8 step.
