@@ -1,6 +1,6 @@
 // Where a decode step's time goes: wraps the kernels in per-op timers (matmul split by weight shape), loads a
 // bench model, prefills a prompt and times greedy decode steps; with gen 0 it times the prefill instead (per
-// prompt token). node dist/tools/prof_decode.js FILE [threads] [prompt] [gen]
+// prompt token). node dist/tools/prof_decode.js FILE [threads] [prompt] [gen]; env COLD, PER_CALL (below).
 import type { Kernels } from "../src/kernels/kernels.js";
 import { wasmKernels } from "../src/kernels/wasm.js";
 import { loadForBench } from "./bench_load.js";
@@ -18,6 +18,7 @@ const timed = new Proxy(k, {
       const t0 = performance.now();
       const r = v.apply(target, args);
       const dt = performance.now() - t0;
+      if (process.env.PER_CALL === prop) console.log(`${String(prop)} ${dt.toFixed(1)} ms`);
       let key = String(prop);
       if (prop === "matmul") {
         const w = args[2] as { rows: number; cols: number; dtype: string };
@@ -36,6 +37,11 @@ const { model } = loadForBench(file, timed);
 const toks = Array.from({ length: Number(np) }, (_, i) => 1000 + ((i * 7919) % 50000));
 const cache = model.newCache(Number(np) + Number(ng) + 8);
 const prefillOnly = Number(ng) === 0;
+// A prefill profile times the second prefill (on a fresh cache), as the bench's best-of-rounds does: the first
+// in a process ran every layer's feed-forward ~12% slower (452 vs 395 ms at 512 tokens; not Liftoff tier-up,
+// which --no-liftoff did not change, and an isolated ffn's first call on fresh weights is not slow). COLD=1
+// times the first one instead; PER_CALL=op prints each call of one op.
+if (prefillOnly && !process.env.COLD) model.forward(toks, model.newCache(Number(np) + 8));
 on = prefillOnly;
 const tp = performance.now();
 let logits = model.forward(toks, cache);
