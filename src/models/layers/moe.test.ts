@@ -31,6 +31,15 @@ test("sigmoid scores; bias picks the experts but the weights use unbiased scores
   assert.deepEqual([...plain.experts], [0, 2]);
 });
 
+test("top-1 with norm_topk_prob: the weight is normalized to 1, then scaled (DeepSeek's Gate, llama.cpp)", () => {
+  const p = [0.2, 0.6, 0.3, 0.1, 0.1, 0.1, 0.1, 0.1];
+  const r = route({ ...base, topK: 1, nGroup: 1, topkGroup: 1 }, p.map(logit));
+  assert.deepEqual([...r.experts], [1]);
+  assert.ok(Math.abs(r.weights[0] - 2.5) < 1e-9, `weight ${r.weights[0]}`);
+  const bare = route({ ...base, topK: 1, nGroup: 1, topkGroup: 1, normTopkProb: false }, p.map(logit));
+  assert.ok(Math.abs(bare.weights[0] - 0.6 * 2.5) < 1e-9, `weight ${bare.weights[0]}`);
+});
+
 test("group-limited: the best expert of a group outside the top groups is never chosen", () => {
   // Group scores with bias (sum of top-2): g0 = .6+.6, g1 = .95+.05, g2 = .55+.55, g3 = .1+.1.
   // topk_group 2 keeps g0 and g2, so expert 2 (0.95, the best single score) is excluded.

@@ -55,7 +55,10 @@ export function route(c: DeepseekV3Config, logits: ArrayLike<number>, bias?: Flo
   }
   const chosen = topk(choice, c.topK);
   const weights = Float64Array.from(chosen, (e) => scores[e]);
-  if (c.normTopkProb && c.topK > 1) {
+  // Normalized at every k, as DeepSeek's inference/model.py (sigmoid case) and llama.cpp (expert_weights_norm)
+  // do; HF's remote modeling_deepseek.py skips it at top_k = 1, where the weight is then the bare score. Only a
+  // top-1 model tells them apart (r1ts's own trainer exports some), and it trains with the normalized weight.
+  if (c.normTopkProb) {
     const sum = weights.reduce((a, b) => a + b, 0) + 1e-20;
     for (let i = 0; i < weights.length; i++) weights[i] /= sum;
   }

@@ -1,0 +1,39 @@
+// The exported Hugging Face folder, loaded by the runtime as `r1 run` loads a real checkpoint, gives the trainer's
+// logits (on the weights the folder decodes to) for every routing shape the trainer can build. Top-1 routing
+// once disagreed: the trainer normalized the single gate weight to 1 and the runtime kept the bare sigmoid
+// score (max |Δlogit| 3.8 on a trained student).
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promptText, scratchpad } from "./data/arith.js";
+import { encode, VOCAB } from "./data/vocab.js";
+import { parity } from "./evaluate.js";
+import { exportHf } from "./export.js";
+import { TinyV3 } from "./model.js";
+import { microConfig } from "./trainer.js";
+
+for (const [nRoutedExperts, topK] of [
+  [4, 2],
+  [2, 1],
+  [4, 1],
+]) {
+  test(`export parity: ${nRoutedExperts} routed experts, top-${topK}`, () => {
+    const m = new TinyV3({ ...microConfig(VOCAB.length), nRoutedExperts, topK, firstKDense: 1 }, 5);
+    // Shrink the router so the chosen score sits near 0.5, far from the normalized top-1 weight of 1.
+    for (const [n, p] of m.params)
+      if (n.endsWith("mlp.gate.weight")) for (let i = 0; i < p.data.length; i++) p.data[i] *= 0.3;
+    const dir = mkdtempSync(join(tmpdir(), "r1ts-export-"));
+    try {
+      exportHf(m, dir, { recipe: "test", steps: "0" });
+      const ids = encode(`${promptText("47", "85")}${scratchpad("47", "85")}`);
+      const p = parity(m, dir, ids);
+      assert.ok(p.maxAbsDiff < 1e-4 * Math.max(1, p.maxAbsLogit), `max |Δlogit| ${p.maxAbsDiff} of ${p.maxAbsLogit}`);
+      assert.equal(p.argmaxAgree, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
