@@ -2,12 +2,14 @@
 // tables. Each recipe trains into runs/experiments/<name> (deleted first, unless --resume), then the plots are
 // redrawn into docs/. The shipped model's own training (hours on two cores) is not part of it; docs/experiments.md
 // lists its commands.
-//   node dist/tools/experiments.js [--resume] [balance] [fp8]
+//   node dist/tools/experiments.js [--resume] [balance] [fp8] [cmp]
+// (cmp, distillation versus GRPO, is in experiments_cmp.ts: ~2 hours, so it runs only when named.)
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { svgPlot } from "../src/train/plot.js";
 import type { Fp8Gemm } from "../src/train/precision.js";
 import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
+import { distillVsGrpo } from "./experiments_cmp.js";
 
 /** Plots go to docs/<plot>-loss.svg (and -maxvio.svg), the names docs/experiments.md shows. */
 const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }> = {
@@ -41,6 +43,7 @@ const FP8_VARIANTS: { name: string; fp8: boolean; fp8Gemms?: Fp8Gemm[] }[] = [
 const args = process.argv.slice(2);
 const resume = args.includes("--resume");
 const groups = args.filter((a) => a in GROUPS);
+const cmp = args.includes("cmp");
 const root = join("runs", "experiments");
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -82,7 +85,7 @@ function fp8Study(seed1: Map<string, number>): void {
   console.log(`\nFP32 seed-to-seed spread: ${pct(Math.max(...f32) / Math.min(...f32) - 1)} (max / min - 1)`);
 }
 
-for (const g of groups.length ? groups : Object.keys(GROUPS)) {
+for (const g of groups.length || cmp ? groups : Object.keys(GROUPS)) {
   const { recipes, title, plot } = GROUPS[g];
   console.log(`\n## ${title}\n`);
   const logs: { name: string; log: StepLog[]; heldOut: number }[] = [];
@@ -116,3 +119,4 @@ for (const g of groups.length ? groups : Object.keys(GROUPS)) {
   // fp8-compare-fp32 and fp8-compare-fp8 are the study's seed-1 "fp32" and "fp8" runs.
   if (g === "fp8") fp8Study(new Map(logs.map((l) => [l.name.replace("fp8-compare-", ""), l.heldOut])));
 }
+if (cmp) await distillVsGrpo(root, resume);

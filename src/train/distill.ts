@@ -24,7 +24,16 @@
 // sampling, teacher forward and update; cumulative tokens and wall time across resumes) so distillation and
 // GRPO can be compared at equal cost.
 
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Engine, loadEngine } from "../generate/engine.js";
@@ -41,7 +50,7 @@ import {
   toBatch,
 } from "./data/arith.js";
 import { encode } from "./data/vocab.js";
-import { exportHf } from "./export.js";
+import { exportHf, importHf } from "./export.js";
 import { type Rollout, sampleEngine, sampleRollouts, scoreText } from "./grpo.js";
 import { type TinyConfig, TinyV3, updateBias } from "./model.js";
 import { type AdamW, clipGradNorm, lrAt, recipeAdamW, zeroGrads } from "./optim.js";
@@ -60,7 +69,10 @@ export interface DistillRecipe
   name: string;
   /** Run folder: checkpoint.bin, log.jsonl, loss.svg. */
   out: string;
-  /** The teacher's SFT checkpoint (frozen) and the recipe it was trained with (for its model config). */
+  /**
+   * The teacher (frozen): an SFT checkpoint file, or a folder exportHf wrote (models/r1-tiny), and the recipe it
+   * was trained with (for its model config).
+   */
   teacher: string;
   teacherRecipe: string;
   /** Student model config: these fields over the teacher's (vocabulary and tokenizer must stay the same). */
@@ -213,7 +225,9 @@ export function studentConfigOf(r: DistillRecipe, teacher: TinyConfig): TinyConf
 /** Teacher from its checkpoint, student from studentInit or a seeded init, fresh optimizer. */
 export function newDistillState(r: DistillRecipe, dir: string, teacherCfg = teacherConfigOf(r)): DistillState {
   const teacher = new TinyV3(teacherCfg, r.seed);
-  if (!loadCheckpoint(r.teacher, teacher)) throw new Error(`distill: teacher checkpoint ${r.teacher} not found`);
+  // A folder is an exported model (models/r1-tiny ships as one); a file, a trainer checkpoint.
+  if (existsSync(r.teacher) && statSync(r.teacher).isDirectory()) importHf(r.teacher, teacher);
+  else if (!loadCheckpoint(r.teacher, teacher)) throw new Error(`distill: teacher checkpoint ${r.teacher} not found`);
   const student = new TinyV3(studentConfigOf(r, teacherCfg), r.seed);
   if (r.studentInit && !loadCheckpoint(r.studentInit, student))
     throw new Error(`distill: student init checkpoint ${r.studentInit} not found`);

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { promptText, scratchpad } from "./data/arith.js";
 import { encode, VOCAB } from "./data/vocab.js";
 import { parity } from "./evaluate.js";
-import { exportHf } from "./export.js";
+import { exportedWeights, exportHf, importHf } from "./export.js";
 import { TinyV3 } from "./model.js";
 import { microConfig } from "./trainer.js";
 
@@ -37,3 +37,20 @@ for (const [nRoutedExperts, topK] of [
     }
   });
 }
+
+test("importHf reads back exactly the weights the folder decodes to, routing biases included", () => {
+  const cfg = { ...microConfig(VOCAB.length), firstKDense: 1 };
+  const m = new TinyV3(cfg, 6);
+  for (const st of m.moe) if (st) st.bias.set(Array.from(st.bias, (_, i) => 0.01 * (i + 1)));
+  const dir = mkdtempSync(join(tmpdir(), "r1ts-import-"));
+  try {
+    exportHf(m, dir);
+    const back = new TinyV3(cfg, 99);
+    importHf(dir, back);
+    for (const [n, w] of exportedWeights(m)) assert.deepEqual(back.p(n).data, w, n);
+    m.moe.forEach((st, l) => st && assert.deepEqual(back.moe[l]!.bias, st.bias, `layer ${l} bias`));
+    assert.throws(() => importHf(dir, new TinyV3({ ...cfg, hidden: 12 }, 1)), /has shape/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,8 +5,9 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { E4M3_LUT as E4M3, f32ToBf16, f32ToE4M3 } from "../core/dtype.js";
+import { bf16ToF32, E4M3_LUT as E4M3, f32ToBf16, f32ToE4M3 } from "../core/dtype.js";
 import type { Tensor } from "../core/tensor.js";
+import { openSafetensorsFolder } from "../formats/safetensors.js";
 import { writeSafetensors } from "../formats/safetensors_write.js";
 import { BOS_ID, EOS_ID, tokenizerConfig, tokenizerJson } from "./data/vocab.js";
 import type { TinyConfig, TinyV3 } from "./model.js";
@@ -149,4 +150,46 @@ export function exportedWeights(model: TinyV3): Map<string, Float32Array> {
     }
   }
   return out;
+}
+
+/**
+ * The inverse of exportHf: loads an exported folder's weights into `model` (FP8 dequantized with its block
+ * scales, BF16 widened, the routing biases), so a shipped model (models/r1-tiny) can teach without the run
+ * folder it came from. The model's config must be the folder's; a missing or misshapen tensor throws.
+ */
+export function importHf(dir: string, model: TinyV3): void {
+  const src = openSafetensorsFolder(dir);
+  try {
+    const f32 = (name: string, want: number[]): Float32Array => {
+      const t = src.load(name);
+      if (t.shape.join() !== want.join())
+        throw new Error(`${dir}: ${name} has shape [${t.shape}], the model wants [${want}]`);
+      const n = want.reduce((a, b) => a * b, 1);
+      if (t.dtype === "f32") return new Float32Array(t.bytes.slice().buffer, 0, n);
+      if (t.dtype === "bf16") {
+        const u = new Uint16Array(t.bytes.slice().buffer, 0, n);
+        return Float32Array.from(u, bf16ToF32);
+      }
+      if (t.dtype === "f8_e4m3") return Float32Array.from(t.bytes.subarray(0, n), (b) => E4M3[b]);
+      throw new Error(`${dir}: ${name} is ${t.dtype}, not a dtype exportHf writes`);
+    };
+    for (const [name, p] of model.params) {
+      const d = f32(name, p.shape);
+      if (isFp8Linear(name)) {
+        const [M, K] = p.shape;
+        const bk = Math.ceil(K / FP8_TILE);
+        const sc = f32(name.replace(/\.weight$/, ".weight_scale_inv"), [Math.ceil(M / FP8_TILE), bk]);
+        for (let m = 0; m < M; m++)
+          for (let k = 0; k < K; k++) d[m * K + k] *= sc[Math.floor(m / FP8_TILE) * bk + Math.floor(k / FP8_TILE)];
+      }
+      p.data.set(d);
+      const m = /^(model\.layers\.(\d+)\.mlp)\.gate\.weight$/.exec(name);
+      if (m) {
+        const st = model.moe[Number(m[2])]!;
+        st.bias.set(f32(`${m[1]}.gate.e_score_correction_bias`, [st.bias.length]));
+      }
+    }
+  } finally {
+    src.close();
+  }
 }
