@@ -17,7 +17,7 @@ import { TinyV3 } from "../src/train/model.js";
 import { defaultRecipe, type Recipe, train } from "../src/train/trainer.js";
 
 /** Steps each arm reached in 30 minutes side by side (session 5), the budget the comparison holds equal. */
-const STEPS: Record<string, number> = { "cmp-distill": 0, "cmp-grpo": 0, "cmp-grpo-easy": 0 };
+const STEPS: Record<string, number> = { "cmp-distill": 842, "cmp-grpo": 556, "cmp-grpo-easy": 577 };
 for (const kv of (process.env.R1TS_CMP_STEPS ?? "").split(",").filter(Boolean)) {
   const [k, v] = kv.split(":");
   STEPS[k] = Number(v);
