@@ -48,7 +48,7 @@ test("importHf reads back exactly the weights the folder decodes to, routing bia
     const back = new TinyV3(cfg, 99);
     importHf(dir, back);
     for (const [n, w] of exportedWeights(m)) assert.deepEqual(back.p(n).data, w, n);
-    m.moe.forEach((st, l) => st && assert.deepEqual(back.moe[l]!.bias, st.bias, `layer ${l} bias`));
+    for (const [l, st] of m.moe.entries()) if (st) assert.deepEqual(back.moe[l]!.bias, st.bias, `layer ${l} bias`);
     assert.throws(() => importHf(dir, new TinyV3({ ...cfg, hidden: 12 }, 1)), /has shape/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
