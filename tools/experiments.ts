@@ -2,7 +2,7 @@
 // tables. Each recipe trains into runs/experiments/<name> (deleted first, unless --resume), then the plots are
 // redrawn into docs/. The shipped model's own training (hours on two cores) is not part of it; docs/experiments.md
 // lists its commands.
-//   node dist/tools/experiments.js [--resume] [balance] [fp8] [cmp]
+//   node dist/tools/experiments.js [--resume] [balance] [fp8] [fp8text] [cmp]
 // (cmp, distillation versus GRPO, is in experiments_cmp.ts: ~2 hours, so it runs only when named.)
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +23,11 @@ const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }>
     title: "FP8 vs FP32, same model and data",
     plot: "fp8-compare",
   },
+  fp8text: {
+    recipes: ["fp8-text-fp32", "fp8-text-fp8"],
+    title: "FP8 vs FP32 on character-level language modelling (GSM8K text), same model and data",
+    plot: "fp8-text",
+  },
 };
 
 /**
@@ -32,6 +37,8 @@ const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }>
  * recipes above (their curves are the plot), so they are not trained twice.
  */
 const FP8_SEEDS = (process.env.R1TS_FP8_SEEDS ?? "1,2,3").split(",").map(Number);
+/** The text study's variants (R1TS_FP8_VARIANTS=fp32,fp8,fp8-forward,... to add the per-GEMM ablation). */
+const TEXT_VARIANTS = (process.env.R1TS_FP8_VARIANTS ?? "fp32,fp8").split(",");
 const FP8_VARIANTS: { name: string; fp8: boolean; fp8Gemms?: Fp8Gemm[] }[] = [
   { name: "fp32", fp8: false },
   { name: "fp8", fp8: true },
@@ -54,24 +61,27 @@ function run(r: Recipe, name: string): { log: StepLog[]; heldOut: number } {
   delete r.export;
   if (!resume && existsSync(r.out)) rmSync(r.out, { recursive: true });
   const { model } = train(r, { log: (l) => process.stderr.write(`${name}: ${l}\n`) });
-  return { log: readRunLog<StepLog>(join(r.out, "log.jsonl")), heldOut: heldOutLoss(model, r.task) };
+  return { log: readRunLog<StepLog>(join(r.out, "log.jsonl")), heldOut: heldOutLoss(model, r) };
 }
 
-/** The FP8 study's table: held-out loss per variant and seed, and each variant's gap to FP32 of its seed. */
-function fp8Study(seed1: Map<string, number>): void {
-  const base = JSON.parse(readFileSync(join("recipes", "fp8-compare-fp8.json"), "utf8")) as Partial<Recipe>;
+/**
+ * The FP8 study's table: held-out loss per variant and seed, and each variant's gap to FP32 of its seed. `base`
+ * is the recipe every run starts from (seed and precision overridden), `prefix` names the run folders.
+ */
+function fp8Study(base: Partial<Recipe>, prefix: string, variants: string[], seed1: Map<string, number>): void {
   // Seed by seed, so that a cut-short study has whole seeds.
-  const loss = new Map<string, number[]>(FP8_VARIANTS.map((v) => [v.name, []]));
+  const vs = FP8_VARIANTS.filter((v) => variants.includes(v.name));
+  const loss = new Map<string, number[]>(vs.map((v) => [v.name, []]));
   for (const seed of FP8_SEEDS)
-    for (const v of FP8_VARIANTS) {
+    for (const v of vs) {
       const known = seed === 1 ? seed1.get(v.name) : undefined;
       const fresh = () =>
-        run(defaultRecipe({ ...base, seed, fp8: v.fp8, fp8Gemms: v.fp8Gemms }), `fp8-study-${v.name}-s${seed}`);
+        run(defaultRecipe({ ...base, seed, fp8: v.fp8, fp8Gemms: v.fp8Gemms }), `${prefix}-${v.name}-s${seed}`);
       loss.get(v.name)!.push(known ?? fresh().heldOut);
     }
   const f32 = loss.get("fp32")!;
   const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}%`;
-  console.log(`\nHeld-out loss (256 problems) after ${base.steps} steps, seeds ${FP8_SEEDS.join(", ")}:\n`);
+  console.log(`\nHeld-out loss (256 examples) after ${base.steps} steps, seeds ${FP8_SEEDS.join(", ")}:\n`);
   console.log(`| run | ${FP8_SEEDS.map((s) => `seed ${s}`).join(" | ")} | mean | gap to FP32 per seed | mean gap |`);
   console.log(`|---|${FP8_SEEDS.map(() => "---|").join("")}---|---|---|`);
   for (const [name, row] of loss) {
@@ -85,12 +95,15 @@ function fp8Study(seed1: Map<string, number>): void {
   console.log(`\nFP32 seed-to-seed spread: ${pct(Math.max(...f32) / Math.min(...f32) - 1)} (max / min - 1)`);
 }
 
+const recipeJson = (name: string) =>
+  JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<Recipe>;
+
 for (const g of groups.length || cmp ? groups : Object.keys(GROUPS)) {
   const { recipes, title, plot } = GROUPS[g];
   console.log(`\n## ${title}\n`);
   const logs: { name: string; log: StepLog[]; heldOut: number }[] = [];
   for (const name of recipes) {
-    const r = defaultRecipe(JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<Recipe>);
+    const r = defaultRecipe(recipeJson(name));
     logs.push({ name, ...run(r, name) });
   }
   console.log(
@@ -117,6 +130,15 @@ for (const g of groups.length || cmp ? groups : Object.keys(GROUPS)) {
     console.log(`\nwrote ${out}`);
   }
   // fp8-compare-fp32 and fp8-compare-fp8 are the study's seed-1 "fp32" and "fp8" runs.
-  if (g === "fp8") fp8Study(new Map(logs.map((l) => [l.name.replace("fp8-compare-", ""), l.heldOut])));
+  // fp8-text-fp32 and fp8-text-fp8 likewise for the text study.
+  const seed1 = (p: string) => new Map(logs.map((l) => [l.name.replace(p, ""), l.heldOut]));
+  if (g === "fp8")
+    fp8Study(
+      recipeJson("fp8-compare-fp8"),
+      "fp8-study",
+      FP8_VARIANTS.map((v) => v.name),
+      seed1("fp8-compare-"),
+    );
+  if (g === "fp8text") fp8Study(recipeJson("fp8-text-fp8"), "fp8-text-study", TEXT_VARIANTS, seed1("fp8-text-"));
 }
 if (cmp) await distillVsGrpo(root, resume);

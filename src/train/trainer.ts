@@ -7,7 +7,8 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { type Param, Tape } from "./autograd.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { type Batch, makeExample, stepRng, type TaskOptions, toBatch } from "./data/arith.js";
+import { type Batch, type Example, makeExample, stepRng, type TaskOptions, toBatch } from "./data/arith.js";
+import { corpusIds, type TextTask, textExample } from "./data/text.js";
 import { encode } from "./data/vocab.js";
 import { exportHf } from "./export.js";
 import { maxVio, type TinyConfig, TinyV3, updateBias } from "./model.js";
@@ -23,6 +24,8 @@ export interface Recipe {
   seed: number;
   model: TinyConfig;
   task: TaskOptions;
+  /** Train on windows of a text corpus instead of the addition task (data/text.ts); `task` is then unused. */
+  text?: TextTask;
   batch: number;
   steps: number;
   lr: number;
@@ -254,16 +257,17 @@ export function readRunLog<E extends { step: number }>(file: string): E[] {
 
 /**
  * Mean cross-entropy per response token of `model` (f32 forward, every loss weight 1) on n examples from one
- * fixed generator (seed 0x5eed0, not a step's stepRng): the same problems for every run, the figure two runs of
- * one task compare at the end (a 10-step window of training batches is a few thousand tokens of whatever the
- * batches held).
+ * fixed generator (seed 0x5eed0, not a step's stepRng): the same problems (or, for a text task, the same
+ * windows of its held-out corpus) for every run, the figure two runs of one task compare at the end (a 10-step
+ * window of training batches is a few thousand tokens of whatever the batches held).
  */
-export function heldOutLoss(model: TinyV3, task: TaskOptions, n = 256, chunk = 32): number {
+export function heldOutLoss(model: TinyV3, r: Pick<Recipe, "task" | "text">, n = 256, chunk = 32): number {
   const rng = new Rng(0x5eed0);
+  const draw = exampleSource(r, true);
   let sum = 0;
   let tokens = 0;
   for (let i = 0; i < n; i += chunk) {
-    const b = toBatch(Array.from({ length: Math.min(chunk, n - i) }, () => makeExample(rng, task)));
+    const b = toBatch(Array.from({ length: Math.min(chunk, n - i) }, () => draw(rng)));
     const { ce } = model.loss(new Tape(false), b.ids, b.targets, b.mask, b.B, b.T);
     sum += ce * b.tokens;
     tokens += b.tokens;
@@ -271,12 +275,21 @@ export function heldOutLoss(model: TinyV3, task: TaskOptions, n = 256, chunk = 3
   return sum / tokens;
 }
 
+/** Draws one example of the recipe's task: addition problems, or windows of its (training or held-out) corpus. */
+function exampleSource(r: Pick<Recipe, "task" | "text">, heldOut = false): (rng: Rng) => Example {
+  const t = r.text;
+  if (!t) return (rng) => makeExample(rng, r.task);
+  const ids = corpusIds(heldOut ? t.heldOut : t.train);
+  return (rng) => textExample(rng, ids, t.seqLen);
+}
+
 /** The batch of `step`: a function of (seed, step) only, so a resumed run sees what the killed one would have. */
 export function stepBatch(recipe: Recipe, step: number): Batch {
   const rng = stepRng(recipe.seed, step);
+  const draw = exampleSource(recipe);
   const batch = toBatch(
-    Array.from({ length: recipe.batch }, () => makeExample(rng, recipe.task)),
-    recipe.task.computeWeight,
+    Array.from({ length: recipe.batch }, () => draw(rng)),
+    recipe.text ? 1 : recipe.task.computeWeight,
   );
   if (step < (recipe.digitFocusSteps ?? 0)) focusDigits(batch);
   return batch;
