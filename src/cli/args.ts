@@ -107,11 +107,12 @@ const RECIPE_OPTIONS: Options = {
 export function recipeArgs<R extends { steps: number; out: string }>(
   argv: string[],
   usage: string,
-  defaults: (raw: Partial<R>) => R,
+  defaults: (raw: Partial<R>, file: string) => R,
   extra: Options = {},
 ): { recipe: R; values: Record<string, unknown>; stopAt: number | undefined } {
   const { values } = parse(argv, { ...RECIPE_OPTIONS, ...extra }, usage);
-  const recipe = defaults(readJsonArg<R>(required(values.recipe as string | undefined, "recipe", usage), "recipe"));
+  const file = required(values.recipe as string | undefined, "recipe", usage);
+  const recipe = defaults(readJsonArg<R>(file, "recipe"), file);
   const steps = num(values.steps as string | undefined, "steps", { int: true, min: 1 });
   if (steps) recipe.steps = steps;
   if (values.out) recipe.out = values.out as string;

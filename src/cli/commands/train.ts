@@ -2,6 +2,7 @@
 // task. Resumable: checkpoints are atomic, so a run killed at any moment (Ctrl-C, SIGKILL) continues from the run
 // folder's last checkpoint when the same command is rerun. Exports the HF folder named by the recipe at the end.
 
+import { checkTrainRecipe } from "../../train/recipe_schema.js";
 import { defaultRecipe, type Recipe, train } from "../../train/trainer.js";
 import { recipeArgs } from "../args.js";
 import type { Command } from "../command.js";
@@ -24,7 +25,7 @@ export const command: Command = {
       recipe,
       values: v,
       stopAt,
-    } = recipeArgs<Recipe>(argv, usage, defaultRecipe, {
+    } = recipeArgs<Recipe>(argv, usage, (raw, file) => defaultRecipe(checkTrainRecipe(raw, file)), {
       export: { type: "string" },
       fp8: { type: "boolean" },
     });

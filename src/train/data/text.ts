@@ -9,6 +9,7 @@
 // carries loss.
 
 import { readFileSync } from "node:fs";
+import { formatError, inputError, R1Error } from "../../core/errors.js";
 import type { Rng } from "../rng.js";
 import type { Example } from "./arith.js";
 import { BOS_ID, ID } from "./vocab.js";
@@ -32,7 +33,11 @@ export function corpusIds(path: string): Int32Array {
   try {
     raw = readFileSync(path, "utf8");
   } catch (e) {
-    throw new Error(`text task: cannot read corpus ${path} (${(e as Error).message}); point task.text at a file`);
+    throw new R1Error(
+      "not_found",
+      `text task: cannot read corpus ${path} (${(e as Error).message})`,
+      "point the recipe's text.train / text.heldOut at a .jsonl or plain-text file",
+    );
   }
   const text = path.endsWith(".jsonl") ? jsonlText(raw, path) : raw;
   const q = ID.get("?")!;
@@ -50,7 +55,7 @@ function jsonlText(raw: string, path: string): string {
     try {
       row = JSON.parse(line);
     } catch {
-      throw new Error(`text task: ${path} line ${i + 1} is not JSON`);
+      throw formatError(path, `line ${i + 1}`, "text task: not JSON", "fix the line, or give a plain-text file");
     }
     if (row && typeof row === "object")
       for (const v of Object.values(row)) if (typeof v === "string") parts.push(v, "\n");
@@ -61,7 +66,8 @@ function jsonlText(raw: string, path: string): string {
 
 /** One example: BOS + the `seqLen` characters at a random offset of `ids`. */
 export function textExample(rng: Rng, ids: Int32Array, seqLen: number): Example {
-  if (ids.length <= seqLen) throw new Error(`text task: corpus of ${ids.length} characters < seqLen ${seqLen}`);
+  if (ids.length <= seqLen)
+    throw inputError(`text task: corpus of ${ids.length} characters < seqLen ${seqLen}`, "lower text.seqLen");
   const at = rng.int(0, ids.length - seqLen - 1);
   return { ids: [BOS_ID, ...ids.subarray(at, at + seqLen)], promptLen: 1 };
 }
