@@ -4,6 +4,7 @@
 
 import { join } from "node:path";
 import { type DistillRecipe, defaultDistillRecipe, distill } from "../../train/distill.js";
+import { checkDistillRecipe } from "../../train/recipe_schema.js";
 import { recipeArgs, stopOnSigint } from "../args.js";
 import type { Command } from "../command.js";
 
@@ -22,7 +23,11 @@ export const command: Command = {
   summary: "distil an SFT teacher into a smaller student (sequence-level, forward or reverse KL; resumable)",
   usage,
   async run(argv) {
-    const { recipe, values: v, stopAt } = recipeArgs<DistillRecipe>(argv, usage, defaultDistillRecipe);
+    const {
+      recipe,
+      values: v,
+      stopAt,
+    } = recipeArgs<DistillRecipe>(argv, usage, (raw, file) => defaultDistillRecipe(checkDistillRecipe(raw, file)));
     // A run moved elsewhere must not overwrite the recipe's export (someone's finished student).
     if (v.out && recipe.export) recipe.export = join(recipe.out, "hf");
     await distill(recipe, { stopAt, shouldStop: stopOnSigint() });

@@ -2,6 +2,7 @@
 // like r1 train: Ctrl-C finishes the step and checkpoints, and rerunning the command continues the run.
 
 import { defaultGrpoRecipe, type GrpoRecipe, grpo } from "../../train/grpo.js";
+import { checkGrpoRecipe } from "../../train/recipe_schema.js";
 import { recipeArgs, stopOnSigint } from "../args.js";
 import type { Command } from "../command.js";
 
@@ -18,7 +19,9 @@ export const command: Command = {
   summary: "GRPO reinforcement learning from an SFT checkpoint (rule rewards; resumable)",
   usage,
   async run(argv) {
-    const { recipe, stopAt } = recipeArgs<GrpoRecipe>(argv, usage, defaultGrpoRecipe);
+    const { recipe, stopAt } = recipeArgs<GrpoRecipe>(argv, usage, (raw, file) =>
+      defaultGrpoRecipe(checkGrpoRecipe(raw, file)),
+    );
     await grpo(recipe, { stopAt, shouldStop: stopOnSigint() });
     return 0;
   },
