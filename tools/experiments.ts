@@ -11,8 +11,20 @@ import type { Fp8Gemm } from "../src/train/precision.js";
 import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
 import { distillVsGrpo } from "./experiments_cmp.js";
 
+/**
+ * The FP8 studies behind the fp8 curves: every seed trains each variant from `base` (seed, precision and lr
+ * overridden) into runs/experiments/<prefix>-<variant>-s<seed>, and each run is scored by heldOutLoss on the
+ * same 256 held-out examples. The group's recipes <stem>-fp32 / <stem>-fp8 (base is <stem>-fp8) are the
+ * study's seed-1 "fp32" and "fp8" runs (their curves are the plot), so they are not trained twice.
+ */
+interface Study {
+  base: string;
+  prefix: string;
+  variants: string[];
+}
+
 /** Plots go to docs/<plot>-loss.svg (and -maxvio.svg), the names docs/experiments.md shows. */
-const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }> = {
+const GROUPS: Record<string, { recipes: string[]; title: string; plot: string; study?: Study }> = {
   balance: {
     recipes: ["balance-auxfree-fast", "balance-auxfree", "balance-auxloss", "balance-none"],
     title: "Expert balance: aux-loss-free (two gammas) vs a sequence-wise aux loss vs none, 300 steps",
@@ -22,23 +34,27 @@ const GROUPS: Record<string, { recipes: string[]; title: string; plot: string }>
     recipes: ["fp8-compare-fp32", "fp8-compare-fp8"],
     title: "FP8 vs FP32, same model and data",
     plot: "fp8-compare",
+    // FP32, full FP8, and FP8 on one GEMM only: the ablation that finds which quantized input costs loss
+    study: {
+      base: "fp8-compare-fp8",
+      prefix: "fp8-study",
+      variants: ["fp32", "fp8", "fp8-forward", "fp8-dgrad", "fp8-wgrad"],
+    },
   },
   fp8text: {
     recipes: ["fp8-text-fp32", "fp8-text-fp8"],
     title: "FP8 vs FP32 on character-level language modelling (GSM8K text), same model and data",
     plot: "fp8-text",
+    // R1TS_FP8_VARIANTS=fp32,fp8,fp8-forward,... adds the per-GEMM ablation
+    study: {
+      base: "fp8-text-fp8",
+      prefix: "fp8-text-study",
+      variants: (process.env.R1TS_FP8_VARIANTS ?? "fp32,fp8,fp32-nudged").split(","),
+    },
   },
 };
 
-/**
- * The FP8 study behind the curves: every seed trains FP32, full FP8, and FP8 on one GEMM only (the ablation that
- * finds which quantized input costs loss), all from fp8-compare-fp8.json with seed and precision overridden;
- * each run is scored by heldOutLoss on the same 256 held-out problems. Seed 1's FP32 and FP8 runs are the two
- * recipes above (their curves are the plot), so they are not trained twice.
- */
 const FP8_SEEDS = (process.env.R1TS_FP8_SEEDS ?? "1,2,3").split(",").map(Number);
-/** The text study's variants (R1TS_FP8_VARIANTS=fp32,fp8,fp8-forward,... to add the per-GEMM ablation). */
-const TEXT_VARIANTS = (process.env.R1TS_FP8_VARIANTS ?? "fp32,fp8,fp32-nudged").split(",");
 const FP8_VARIANTS: { name: string; fp8: boolean; fp8Gemms?: Fp8Gemm[]; lrScale?: number }[] = [
   { name: "fp32", fp8: false },
   // The noise floor: FP32 with lr x (1 + 1e-4), a nudge with no measurable effect of its own that still sends
@@ -67,11 +83,12 @@ function run(r: Recipe, name: string): { log: StepLog[]; heldOut: number } {
   return { log: readRunLog<StepLog>(join(r.out, "log.jsonl")), heldOut: heldOutLoss(model, r) };
 }
 
-/**
- * The FP8 study's table: held-out loss per variant and seed, and each variant's gap to FP32 of its seed. `base`
- * is the recipe every run starts from (seed and precision overridden), `prefix` names the run folders.
- */
-function fp8Study(base: Partial<Recipe>, prefix: string, variants: string[], seed1: Map<string, number>): void {
+const recipeJson = (name: string) =>
+  JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<Recipe>;
+
+/** An FP8 study's table: held-out loss per variant and seed, and each variant's gap to FP32 of its seed. */
+function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string, number>): void {
+  const base = recipeJson(baseName);
   // Seed by seed, so that a cut-short study has whole seeds.
   const vs = FP8_VARIANTS.filter((v) => variants.includes(v.name));
   const loss = new Map<string, number[]>(vs.map((v) => [v.name, []]));
@@ -101,11 +118,8 @@ function fp8Study(base: Partial<Recipe>, prefix: string, variants: string[], see
   console.log(`\nFP32 seed-to-seed spread: ${pct(Math.max(...f32) / Math.min(...f32) - 1)} (max / min - 1)`);
 }
 
-const recipeJson = (name: string) =>
-  JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<Recipe>;
-
 for (const g of groups.length || cmp ? groups : Object.keys(GROUPS)) {
-  const { recipes, title, plot } = GROUPS[g];
+  const { recipes, title, plot, study } = GROUPS[g];
   console.log(`\n## ${title}\n`);
   const logs: { name: string; log: StepLog[]; heldOut: number }[] = [];
   for (const name of recipes) {
@@ -135,16 +149,9 @@ for (const g of groups.length || cmp ? groups : Object.keys(GROUPS)) {
     writeFileSync(out, svgPlot(series, { title: `${g}: ${yLabel}`, xLabel: "step", yLabel, logY }));
     console.log(`\nwrote ${out}`);
   }
-  // fp8-compare-fp32 and fp8-compare-fp8 are the study's seed-1 "fp32" and "fp8" runs.
-  // fp8-text-fp32 and fp8-text-fp8 likewise for the text study.
-  const seed1 = (p: string) => new Map(logs.map((l) => [l.name.replace(p, ""), l.heldOut]));
-  if (g === "fp8")
-    fp8Study(
-      recipeJson("fp8-compare-fp8"),
-      "fp8-study",
-      FP8_VARIANTS.filter((v) => !v.lrScale).map((v) => v.name),
-      seed1("fp8-compare-"),
-    );
-  if (g === "fp8text") fp8Study(recipeJson("fp8-text-fp8"), "fp8-text-study", TEXT_VARIANTS, seed1("fp8-text-"));
+  if (study) {
+    const stem = study.base.replace(/fp8$/, "");
+    fp8Study(study, new Map(logs.map((l) => [l.name.replace(stem, ""), l.heldOut])));
+  }
 }
 if (cmp) await distillVsGrpo(root, resume);
