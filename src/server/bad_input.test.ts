@@ -170,7 +170,11 @@ describe("capacity", () => {
   test("graceful close finishes in-flight requests and refuses new ones", async () => {
     const s = await startTestServer();
     const inflight = postJson(`${s.url}/v1/chat/completions`, { ...ok, max_tokens: 30 });
-    await new Promise((r) => setTimeout(r, 20));
+    // Close only once the request is being served (a fixed 20 ms wait lost that race on a loaded machine:
+    // the request arrived after close began and got the 503 that new requests get).
+    const sched = s.state.local!.scheduler;
+    for (let i = 0; i < 500 && sched.stats.steps === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(sched.stats.steps > 0, "the request reached the scheduler");
     const closing = s.close(5000);
     const r = await inflight;
     assert.equal(r.status, 200);
