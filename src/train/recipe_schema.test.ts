@@ -60,6 +60,11 @@ test("bad recipes: each mistake is a usage error that names the field", () => {
     [{ ...base, model: { ...model, topK: 8 } }, /model\.topK: topK must be <= nRoutedExperts/],
     [{ ...base, model: { ...model, qkRopeDim: 15 } }, /model\.qkRopeDim: must be even/],
     [{ ...base, task: { minDigits: 3, maxDigits: 2, noThink: 0 } }, /task: minDigits must be <= maxDigits/],
+    [
+      { ...base, task: { minDigits: 1, maxDigits: 6, noThink: 0, width: 6, layout: "inplace" } },
+      /task: the inplace layout fits operands of up to width - 1 digits/,
+    ],
+    [{ ...base, task: { minDigits: 1, maxDigits: 2, noThink: 0, layout: "spiral" } }, /task\.layout/],
     [{ ...base, fp8Gemms: ["forwards"] }, /fp8Gemms\.0/],
     [{ ...base, text: { train: "a.txt" } }, /text\.heldOut/],
     [[1, 2] as unknown as Record<string, unknown>, /\(recipe\)/],

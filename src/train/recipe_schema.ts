@@ -49,8 +49,16 @@ const task = z
     noThink: fraction,
     computeWeight: pos.optional(),
     width: posInt.optional(),
+    layout: z.enum(["register", "inplace"]).optional(),
+    pads: z.number().int().nonnegative().optional(),
+    idle: z.number().min(0).max(0.5).optional(),
+    shortTail: fraction.optional(),
   })
-  .refine((t) => t.minDigits <= t.maxDigits, "minDigits must be <= maxDigits");
+  .refine((t) => t.minDigits <= t.maxDigits, "minDigits must be <= maxDigits")
+  .refine(
+    (t) => t.layout !== "inplace" || t.maxDigits < (t.width ?? 5),
+    "the inplace layout fits operands of up to width - 1 digits: raise width or lower maxDigits",
+  );
 
 const text = z.strictObject({ train: z.string().min(1), heldOut: z.string().min(1), seqLen: posInt });
 

@@ -27,6 +27,7 @@
 // right" with no reversal. Operands of up to W digits fit (sums of W+1 digits too).
 
 import { Rng } from "../rng.js";
+import { answerGap, drawInplace, type InplaceDraw, inplaceComputed, inplaceScratchpad } from "./inplace.js";
 import { ASSISTANT, BOS, END_THINK, EOS, encode, THINK, USER } from "./vocab.js";
 
 /** Default operand width; a task's `width` overrides it. */
@@ -155,6 +156,27 @@ export interface TaskOptions {
   computeWeight?: number;
   /** Scratchpad operand width W (default 5): operands up to W digits fit; see shape(). */
   width?: number;
+  /**
+   * "register" (default: the layout above, models/r1-tiny of sessions 4-6) or "inplace" (inplace.ts: no
+   * length-dependent phase; operands of up to W - 1 digits).
+   */
+  layout?: "register" | "inplace";
+  /** Inplace layout only: the most pad columns (inplace.ts drawInplace); 0 or absent: none. */
+  pads?: number;
+  /** Inplace layout only: the probability of an idle line before each sum line (drawInplace). */
+  idle?: number;
+  /** Inplace layout only: the probability that the last line drops helper columns (drawInplace). */
+  shortTail?: number;
+}
+
+/** The scratchpad of a task's layout and width for a + b (with an inplace layout's random choices `d`). */
+export function thinkText(
+  a: string,
+  b: string,
+  o: Pick<TaskOptions, "width" | "layout">,
+  d: Partial<InplaceDraw> = {},
+): string {
+  return o.layout === "inplace" ? inplaceScratchpad(a, b, o.width ?? W, d) : scratchpad(a, b, o.width);
 }
 
 export function makeExample(rng: Rng, o: TaskOptions): Example {
@@ -165,19 +187,29 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   // The last line runs straight into </think> (no newline) so that the answer copies it from 19 tokens back
   // too: answer digit j sits at </think> + 3 + j and copies column 1 + j of the last line.
   const { W, M, LINE } = shape(o.width);
-  const think = rng.next() < o.noThink ? "" : scratchpad(a, b, W);
-  const response = encode(`${think}${END_THINK}\n\n${answerOf(a, b)}${EOS}`);
+  const inplace = o.layout === "inplace";
+  const d = inplace ? drawInplace(rng, a, b, W, o) : undefined;
+  const think = rng.next() < o.noThink ? "" : thinkText(a, b, o, d);
+  const gap = think && d ? answerGap(d) : "\n\n";
+  const answer = answerOf(a, b);
+  const response = encode(`${think}${END_THINK}${gap}${answer}${EOS}`);
   // One token per scratchpad character.
   // An empty think block's </think> is a coin flip given the prompt: it keeps weight 1.
   const computed: number[] = [];
   if (think) {
     const end = prompt.length + think.length; // </think>
     computed.push(end);
-    const h = header(W).length;
-    const l0 = prompt.length + h; // line i starts at l0 + i * LINE
-    for (let c = 1; c <= M; c++) computed.push(l0 + c);
-    for (let i = W + 1; h + i * LINE < think.length; i++) computed.push(l0 + i * LINE, l0 + i * LINE + 1);
-    for (let j = 0; j < answerOf(a, b).length; j++) computed.push(end + 3 + j);
+    if (d) for (const i of inplaceComputed(a, b, W, d)) computed.push(prompt.length + i);
+    else {
+      const h = header(W).length;
+      const l0 = prompt.length + h; // line i starts at l0 + i * LINE
+      for (let c = 1; c <= M; c++) computed.push(l0 + c);
+      for (let i = W + 1; h + i * LINE < think.length; i++) computed.push(l0 + i * LINE, l0 + i * LINE + 1);
+    }
+    const first = end + 1 + gap.length;
+    for (let j = 0; j < answer.length; j++) computed.push(first + j);
+    // the inplace layout also weights the <EOS> that ends the answer: where to stop is its length lookup
+    if (d) computed.push(first + answer.length);
   }
   return { ids: [...prompt, ...response], promptLen: prompt.length, computed };
 }
