@@ -65,17 +65,22 @@ export interface AccuracyRow {
   thinkTokens: number;
 }
 
-/** Held-out accuracy per operand length (both operands `digits` long), greedy decoding. */
-export async function accuracy(dir: string, digits: number[], n: number, seed = 12345): Promise<AccuracyRow[]> {
+/** A greedy generator over an exported folder: prompt ids in, the whole generation (up to 320 tokens) out. */
+export function greedy(dir: string): (prompt: number[]) => Promise<{ text: string; tokens: ArrayLike<number> }> {
   const e = loadEngine(dir);
-  const rows: AccuracyRow[] = [];
-  const run = async (prompt: number[]) => {
+  return async (prompt) => {
     const gen = generate(e.model, e.tokenizer, prompt, { maxTokens: 320, temperature: 0 });
     for (;;) {
       const s = await gen.next();
       if (s.done) return s.value;
     }
   };
+}
+
+/** Held-out accuracy per operand length (both operands `digits` long), greedy decoding. */
+export async function accuracy(dir: string, digits: number[], n: number, seed = 12345): Promise<AccuracyRow[]> {
+  const run = greedy(dir);
+  const rows: AccuracyRow[] = [];
   for (const d of digits) {
     const rng = new Rng(seed + d * 101);
     let think = 0;
