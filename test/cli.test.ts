@@ -86,7 +86,7 @@ test("run --prompt --json adds reasoning and answer; the R1 template starts insi
   const close = out.text.indexOf("</think>");
   assert.ok(close > 0, out.text);
   assert.equal(out.reasoning, out.text.slice(0, close).replace(/\n$/, ""));
-  assert.equal(out.answer, out.text.slice(close + "</think>".length).replace(/^\n\n?/, ""));
+  assert.equal(out.answer, out.text.slice(close + "</think>".length).replace(/^\n+/, ""));
   assert.match(out.answer, /^\d+$/);
 });
 

@@ -37,7 +37,8 @@ const CASES: [string, boolean, ReasoningParts][] = [
   ["Use <think> and </think> in HTML.", false, { reasoning: "", content: "Use <think> and </think> in HTML." }],
   ["<thinking>not a tag</thinking>", false, { reasoning: "", content: "<thinking>not a tag</thinking>" }],
   // only the framing newlines go: one before </think>, at most two after it
-  ["a\n\n\n</think>\n\n\nb\n", true, { reasoning: "a\n\n", content: "\nb\n" }],
+  ["a\n\n\n</think>\n\n\nb\n", true, { reasoning: "a\n\n", content: "b\n" }],
+  ["a</think>\n\n\n\n42", true, { reasoning: "a", content: "42" }],
   ["a</think>\nb", true, { reasoning: "a", content: "b" }],
   // text that resembles a tag inside reasoning stays reasoning
   [

@@ -9,8 +9,9 @@
 //   and the tag are dropped and reasoning begins; if not, the whole output is content and later tags are
 //   plain text (only a leading tag is structural, so an answer that talks about `<think>` stays intact).
 // - The newlines that frame the tags are formatting, not text: one "\n" right after the open tag, one "\n"
-//   right before the close tag, and one "\n" or "\n\n" right after the close tag are dropped. So skipped
-//   thinking, `<think>\n\n</think>\n\n`, gives reasoning "".
+//   right before the close tag, and every "\n" between the close tag and the answer's first other character
+//   are dropped. So skipped thinking, `<think>\n\n</think>\n\n`, gives reasoning "". (R1 writes two there;
+//   the default model sometimes writes three or four: see src/train/data/inplace.ts, short tail.)
 // - After the close tag everything is content, including any further tags.
 // - Output that ends inside reasoning (max_tokens hit before `</think>`) leaves all of it in reasoning.
 
@@ -52,13 +53,13 @@ export function splitReasoning(
   if (end < 0) return { reasoning: rest, content: "" };
   let reasoning = rest.slice(0, end);
   if (reasoning.endsWith("\n")) reasoning = reasoning.slice(0, -1);
-  const content = rest.slice(end + closeTag.length).replace(/^\n\n?/, "");
+  const content = rest.slice(end + closeTag.length).replace(/^\n+/, "");
   return { reasoning, content };
 }
 
 /**
  * Where the stream stands. `start`: only blanks and part of an open tag seen so far; `afterOpen`: the open
- * tag was just seen, a "\n" may follow; `afterClose`: the close tag was just seen, up to two "\n" may follow.
+ * tag was just seen, a "\n" may follow; `afterClose`: the close tag was just seen, "\n"s may follow.
  */
 type State = "start" | "afterOpen" | "reasoning" | "afterClose" | "content";
 
@@ -66,7 +67,8 @@ type State = "start" | "afterOpen" | "reasoning" | "afterClose" | "content";
  * Streaming form of `splitReasoning`: for any chunking of a text, the concatenated outputs of push() and
  * flush() equal splitReasoning(text). Text that might still turn into a tag (or a tag's framing newline)
  * is held back, and released the moment it cannot: the hold is the longest suffix that is a proper prefix
- * of "\n</think>" or "</think>" while in reasoning, at most "\n" after the close tag, and leading blanks
+ * of "\n</think>" or "</think>" while in reasoning, nothing after the close tag (its newlines are dropped as
+ * they come), and leading blanks
  * plus a partial open tag at the start.
  */
 export class ReasoningSplitter {
@@ -130,11 +132,8 @@ export class ReasoningSplitter {
           continue;
         }
         case "afterClose":
-          if (buf === "" || buf === "\n") {
-            this.pending = buf; // might be the first half of the "\n\n" to drop
-            return out;
-          }
-          buf = buf.slice(buf.startsWith("\n\n") ? 2 : buf.startsWith("\n") ? 1 : 0);
+          buf = buf.replace(/^\n+/, "");
+          if (buf === "") return out; // only framing newlines so far: more may come
           this.state = "content";
           continue;
         case "content":
@@ -154,7 +153,7 @@ export class ReasoningSplitter {
         return { reasoning: "", content: held };
       case "reasoning": // a partial close tag that never completed is reasoning text
         return { reasoning: held, content: "" };
-      default: // afterClose holds only framing newlines, which are dropped; other states hold nothing
+      default: // afterClose drops its newlines as they come; the other states hold nothing
         return { reasoning: "", content: "" };
     }
   }
