@@ -68,8 +68,7 @@ type State = "start" | "afterOpen" | "reasoning" | "afterClose" | "content";
  * flush() equal splitReasoning(text). Text that might still turn into a tag (or a tag's framing newline)
  * is held back, and released the moment it cannot: the hold is the longest suffix that is a proper prefix
  * of "\n</think>" or "</think>" while in reasoning, nothing after the close tag (its newlines are dropped as
- * they come), and leading blanks
- * plus a partial open tag at the start.
+ * they come), and leading blanks plus a partial open tag at the start.
  */
 export class ReasoningSplitter {
   private state: State;

@@ -27,6 +27,11 @@ async function expectError(res: Response, status: number, pattern: RegExp): Prom
   return b;
 }
 
+/** Polls `cond` every 10 ms for up to `ms` (a barrier on server state, not a timed assertion). */
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+}
+
 async function stillServing() {
   const r = await postJson(`${srv.url}/v1/chat/completions`, ok, auth);
   assert.equal(r.status, 200);
@@ -142,8 +147,7 @@ describe("bad input", () => {
       setTimeout(() => reject(new Error("no data within 5 s")), 5000).unref();
       req.end(body);
     });
-    for (let i = 0; i < 100 && srv.state.local!.scheduler.stats.aborted === before; i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await until(() => srv.state.local!.scheduler.stats.aborted !== before, 2000);
     assert.equal(srv.state.local!.scheduler.stats.aborted, before + 1);
     assert.equal(srv.state.local!.scheduler.active, 0);
     await stillServing();
@@ -173,7 +177,7 @@ describe("capacity", () => {
     // Close only once the request is being served (a fixed 20 ms wait lost that race on a loaded machine:
     // the request arrived after close began and got the 503 that new requests get).
     const sched = s.state.local!.scheduler;
-    for (let i = 0; i < 500 && sched.stats.steps === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => sched.stats.steps > 0);
     assert.ok(sched.stats.steps > 0, "the request reached the scheduler");
     const closing = s.close(5000);
     const r = await inflight;

@@ -77,18 +77,21 @@ export function greedy(dir: string): (prompt: number[]) => Promise<{ text: strin
   };
 }
 
+/** The n held-out problems of one operand length (both operands `digits` long) that accuracy() asks. */
+export function heldOutProblems(digits: number, n: number, seed = 12345): { a: string; b: string }[] {
+  const rng = new Rng(seed + digits * 101);
+  return Array.from({ length: n }, () => ({ a: operand(rng, digits), b: operand(rng, digits) }));
+}
+
 /** Held-out accuracy per operand length (both operands `digits` long), greedy decoding. */
 export async function accuracy(dir: string, digits: number[], n: number, seed = 12345): Promise<AccuracyRow[]> {
   const run = greedy(dir);
   const rows: AccuracyRow[] = [];
   for (const d of digits) {
-    const rng = new Rng(seed + d * 101);
     let think = 0;
     let noThink = 0;
     let toks = 0;
-    for (let i = 0; i < n; i++) {
-      const a = operand(rng, d);
-      const b = operand(rng, d);
+    for (const { a, b } of heldOutProblems(d, n, seed)) {
       const want = answerOf(a, b);
       const p = promptText(a, b);
       const r1 = await run(encode(p));

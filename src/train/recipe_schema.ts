@@ -50,7 +50,7 @@ const task = z
     computeWeight: pos.optional(),
     width: posInt.optional(),
     layout: z.enum(["register", "inplace"]).optional(),
-    pads: z.number().int().nonnegative().optional(),
+    pads: nonNegInt.optional(),
     idle: z.number().min(0).max(0.5).optional(),
     shortTail: fraction.optional(),
   })

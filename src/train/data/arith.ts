@@ -27,17 +27,13 @@
 // right" with no reversal. Operands of up to W digits fit (sums of W+1 digits too).
 
 import { Rng } from "../rng.js";
-import { answerGap, drawInplace, type InplaceDraw, inplaceComputed, inplaceScratchpad } from "./inplace.js";
-import { ASSISTANT, BOS, END_THINK, EOS, encode, THINK, USER } from "./vocab.js";
+import { answerGap, drawInplace, type InplaceDraw, inplaceScratchpad, inplaceThink } from "./inplace.js";
+import { ASSISTANT, BOS, digitValue, END_THINK, EOS, encode, THINK, USER } from "./vocab.js";
 
 /** Default operand width; a task's `width` overrides it. */
 export const W = 5;
 const BLANK = "_";
 const PREFIXES = ["What is ", "What is ", "What is ", "What is ", "what is ", "Compute ", "", "What's "];
-
-function digit(ch: string): number {
-  return ch >= "0" && ch <= "9" ? Number(ch) : 0;
-}
 
 /**
  * Three tokens before line 0 so that line 0 copies the prompt from 19 tokens back (the prompt's last 11
@@ -86,7 +82,7 @@ export function scratchpad(a: string, b: string, width = W): string {
   }
   // Phase 2: one column a line.
   for (;;) {
-    const s = digit(win[M - 2]) + digit(reg[W - 1]) + digit(c);
+    const s = digitValue(win[M - 2]) + digitValue(reg[W - 1]) + digitValue(c);
     win = `${s % 10}${win.slice(0, M - 2)}+`;
     c = s >= 10 ? "1" : "0";
     reg = BLANK + reg.slice(0, W - 1);
@@ -187,10 +183,11 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   // The last line runs straight into </think> (no newline) so that the answer copies it from 19 tokens back
   // too: answer digit j sits at </think> + 3 + j and copies column 1 + j of the last line.
   const { W, M, LINE } = shape(o.width);
-  const inplace = o.layout === "inplace";
-  const d = inplace ? drawInplace(rng, a, b, W, o) : undefined;
-  const think = rng.next() < o.noThink ? "" : thinkText(a, b, o, d);
-  const gap = think && d ? answerGap(d) : "\n\n";
+  const d = o.layout === "inplace" ? drawInplace(rng, a, b, W, o) : undefined;
+  const noThink = rng.next() < o.noThink;
+  const ip = d && !noThink ? inplaceThink(a, b, W, d) : undefined;
+  const think = noThink ? "" : (ip?.text ?? scratchpad(a, b, W));
+  const gap = ip ? answerGap(d) : "\n\n";
   const answer = answerOf(a, b);
   const response = encode(`${think}${END_THINK}${gap}${answer}${EOS}`);
   // One token per scratchpad character.
@@ -199,7 +196,7 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
   if (think) {
     const end = prompt.length + think.length; // </think>
     computed.push(end);
-    if (d) for (const i of inplaceComputed(a, b, W, d)) computed.push(prompt.length + i);
+    if (ip) for (const i of ip.computed) computed.push(prompt.length + i);
     else {
       const h = header(W).length;
       const l0 = prompt.length + h; // line i starts at l0 + i * LINE
@@ -209,7 +206,7 @@ export function makeExample(rng: Rng, o: TaskOptions): Example {
     const first = end + 1 + gap.length;
     for (let j = 0; j < answer.length; j++) computed.push(first + j);
     // the inplace layout also weights the <EOS> that ends the answer: where to stop is its length lookup
-    if (d) computed.push(first + answer.length);
+    if (ip) computed.push(first + answer.length);
   }
   return { ids: [...prompt, ...response], promptLen: prompt.length, computed };
 }

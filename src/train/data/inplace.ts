@@ -36,14 +36,11 @@
 //            "06912_____+____|__"
 
 import type { Rng } from "../rng.js";
+import { digitValue as digit } from "./vocab.js";
 
 const BLANK = "_";
 /** Fills the columns right of a narrowed window (see inplaceLines) and the think block's first tokens. */
 export const PAD = "|";
-
-function digit(ch: string): number {
-  return ch >= "0" && ch <= "9" ? Number(ch) : 0;
-}
 
 /** Sizes of the inplace layout at width W: M = 2W + 1 columns of window and pads, LINE = M + 4 (carry, a, b, newline). */
 export function inplaceShape(width: number): { W: number; M: number; LINE: number; maxDigits: number } {
@@ -70,8 +67,6 @@ export interface InplaceDraw {
   idle: ReadonlySet<number>;
   drop: number;
 }
-
-const NONE: InplaceDraw = { pads: 0, idle: new Set(), drop: 0 };
 
 /** An idle line's first token: "=" where the carry it stands for is 0 (or line 0's blank), "#" where it is 1. */
 const IDLE: Record<string, string> = { " ": "=", "0": "=", "1": "#", "=": "=", "#": "#" };
@@ -105,10 +100,39 @@ export function inplaceLines(a: string, b: string, width: number, d: Partial<Inp
   }
 }
 
-/** The reasoning text (without <think> and its newline) for a + b: the PADs, then the lines. */
+/**
+ * The reasoning text (without <think> and its newline) for a + b: the PADs, then the lines, the last one short
+ * by `drop`. With it, the offsets in that text of the tokens worth up-weighting (TaskOptions.computeWeight):
+ * line 0's window, pads, a and b (not the PADs before it, nor an idle line's mark: coin flips), then each sum
+ * line's carry, sum digit, a, b and the columns where the copy rule changes (at the +, right of it, the first
+ * pad). The caller adds </think> and the answer.
+ */
+export function inplaceThink(
+  a: string,
+  b: string,
+  width: number,
+  d: Partial<InplaceDraw> = {},
+): { text: string; computed: number[] } {
+  const { M, LINE } = inplaceShape(width);
+  const pads = d.pads ?? 0;
+  const lines = inplaceLines(a, b, width, d);
+  const full = PAD.repeat(pads) + lines.join("\n");
+  const text = full.slice(0, full.length - (d.drop ?? 0));
+  const p = M - pads - 1 - b.length; // the + column, as inplaceLines places it
+  const computed: number[] = [];
+  for (let c = 1; c <= M + 2; c++) computed.push(pads + c);
+  for (let k = 1; k < lines.length; k++) {
+    if (lines[k][0] === "=" || lines[k][0] === "#") continue;
+    const l = pads + k * LINE;
+    for (const i of [l, l + 1, l + 1 + p, l + 2 + p, l + 1 + M, l + 2 + M, pads ? l + 1 + M - pads : -1])
+      if (i >= 0 && i < text.length) computed.push(i);
+  }
+  return { text, computed };
+}
+
+/** inplaceThink's text alone. */
 export function inplaceScratchpad(a: string, b: string, width: number, d: Partial<InplaceDraw> = {}): string {
-  const text = PAD.repeat(d.pads ?? 0) + inplaceLines(a, b, width, d).join("\n");
-  return text.slice(0, text.length - (d.drop ?? 0));
+  return inplaceThink(a, b, width, d).text;
 }
 
 /** What follows </think>: two newlines, one more per dropped helper column, then the answer. */
@@ -130,7 +154,6 @@ export interface InplaceChoices {
  * line drops 1 or 2 helper columns with probability t/2 each.
  */
 export function drawInplace(rng: Rng, a: string, b: string, width: number, o: InplaceChoices): InplaceDraw {
-  if (!o.pads && !o.idle && !o.shortTail) return NONE;
   let pads = 0;
   if (o.pads) {
     const most = Math.min(o.pads, maxPads(a, b, width));
@@ -138,31 +161,9 @@ export function drawInplace(rng: Rng, a: string, b: string, width: number, o: In
     pads = most === 1 || rng.next() < 0.55 ? 1 : rng.int(2, most);
   }
   const idle = new Set<number>();
-  if (o.idle) for (let k = 1; k <= width + 1; k++) if (rng.next() < (o.idle ?? 0)) idle.add(k);
-  const u = o.shortTail ? rng.next() : 1;
-  const drop = u < (o.shortTail ?? 0) / 2 ? 1 : u < (o.shortTail ?? 0) ? 2 : 0;
-  return { pads, idle, drop };
-}
-
-/**
- * Offsets, from the first think token, of the tokens worth up-weighting (TaskOptions.computeWeight): line 0's
- * window, pads, a and b (not the PADs before it, nor an idle line's mark: coin flips), then each sum line's
- * carry, sum digit, a, b and the columns where the copy rule changes (at the +, right of it, the first pad).
- * The caller adds </think> and the answer.
- */
-export function inplaceComputed(a: string, b: string, width: number, d: Partial<InplaceDraw> = {}): number[] {
-  const { M, LINE } = inplaceShape(width);
-  const pads = d.pads ?? 0;
-  const lines = inplaceLines(a, b, width, d);
-  const end = pads + lines.length * LINE - 1 - (d.drop ?? 0); // </think>
-  const p = M - pads - 1 - b.length;
-  const out: number[] = [];
-  for (let c = 1; c <= M + 2; c++) out.push(pads + c);
-  for (let k = 1; k < lines.length; k++) {
-    if (lines[k][0] === "=" || lines[k][0] === "#") continue;
-    const l = pads + k * LINE;
-    for (const i of [l, l + 1, l + 1 + p, l + 2 + p, l + 1 + M, l + 2 + M, pads ? l + 1 + M - pads : -1])
-      if (i >= 0 && i < end) out.push(i);
-  }
-  return out;
+  const q = o.idle ?? 0;
+  if (q) for (let k = 1; k <= width + 1; k++) if (rng.next() < q) idle.add(k);
+  const t = o.shortTail ?? 0;
+  const u = t ? rng.next() : 1; // no draw without a short tail: older recipes' data stays the same
+  return { pads, idle, drop: u < t / 2 ? 1 : u < t ? 2 : 0 };
 }

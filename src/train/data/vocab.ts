@@ -16,6 +16,11 @@ export const ID = new Map(VOCAB.map((t, i) => [t, i]));
 export const BOS_ID = 0;
 export const EOS_ID = 1;
 
+/** A scratchpad character's value as a digit: 0-9, and 0 for a blank or any other character. */
+export function digitValue(ch: string): number {
+  return ch >= "0" && ch <= "9" ? Number(ch) : 0;
+}
+
 /** Encodes text that may contain the special tokens (matched whole), one id per other character. */
 export function encode(text: string): number[] {
   const out: number[] = [];
