@@ -38,7 +38,7 @@ test("bad corpora get errors that name the file (and the line)", () => {
   const dir = corpusDir();
   try {
     assert.throws(() => corpusIds(join(dir, "missing.jsonl")), /cannot read corpus .*missing\.jsonl/);
-    assert.throws(() => corpusIds(join(dir, "bad.jsonl")), /bad\.jsonl: line 2: text task: not JSON/);
+    assert.throws(() => corpusIds(join(dir, "bad.jsonl")), /bad\.jsonl:2: JSON/);
     assert.throws(
       () => textExample(new Rng(1), corpusIds(join(dir, "a.jsonl")), 64),
       /corpus of 22 characters < seqLen 64/,

@@ -9,7 +9,8 @@
 // carries loss.
 
 import { readFileSync } from "node:fs";
-import { formatError, inputError, R1Error } from "../../core/errors.js";
+import { inputError, R1Error } from "../../core/errors.js";
+import { parseJsonl } from "../../eval/data.js";
 import type { Rng } from "../rng.js";
 import type { Example } from "./arith.js";
 import { BOS_ID, ID } from "./vocab.js";
@@ -47,20 +48,13 @@ export function corpusIds(path: string): Int32Array {
   return ids;
 }
 
+/** Every string field of every row (parseJsonl: BOM, CRLF, a clear error per bad line), each then a newline. */
 function jsonlText(raw: string, path: string): string {
   const parts: string[] = [];
-  raw.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch {
-      throw formatError(path, `line ${i + 1}`, "text task: not JSON", "fix the line, or give a plain-text file");
-    }
-    if (row && typeof row === "object")
-      for (const v of Object.values(row)) if (typeof v === "string") parts.push(v, "\n");
+  for (const row of parseJsonl(raw, path, [])) {
+    for (const v of Object.values(row)) if (typeof v === "string") parts.push(v, "\n");
     parts.push("\n");
-  });
+  }
   return parts.join("");
 }
 
