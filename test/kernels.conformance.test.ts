@@ -366,6 +366,21 @@ describe("wasm relaxed SIMD under --experimental-wasm-relaxed-simd", () => {
   });
 });
 
+// The relaxed build is opt-in (src/kernels/wasm_module.ts says why): a runtime that validates it (Node 22+, or
+// the flagged child above) must still get the plain build unless it asks.
+test("the plain SIMD build is the default even where relaxed SIMD validates", () => {
+  const saved = process.env.R1TS_WASM;
+  delete process.env.R1TS_WASM;
+  const k = wasmKernels({ threads: 1, scratchBytes: 1 << 20 });
+  try {
+    assert.equal(k.variant, "simd");
+    assert.equal(supportedVariants()[0], "simd");
+  } finally {
+    k.close();
+    if (saved !== undefined) process.env.R1TS_WASM = saved;
+  }
+});
+
 describe("wasm arenas", () => {
   test("weights spread over several arenas, each under its limit, all usable", () => {
     const k = wasmKernels({ threads: 2, variant: "simd", scratchBytes: 1 << 20, arenaBytes: 3 << 20 });
