@@ -2,13 +2,15 @@
 // tables. Each recipe trains into runs/experiments/<name> (deleted first, unless --resume), then the plots are
 // redrawn into docs/. The shipped model's own training (hours on two cores) is not part of it; docs/experiments.md
 // lists its commands.
-//   node dist/tools/experiments.js [--resume] [balance] [fp8] [fp8text] [cmp]
-// (cmp, distillation versus GRPO, is in experiments_cmp.ts: ~2 hours, so it runs only when named.)
+//   node dist/tools/experiments.js [--resume] [balance] [fp8] [fp8text] [cmp] [fp8branch]
+// (cmp, distillation versus GRPO, is in experiments_cmp.ts: ~2 hours; fp8branch, FP8 from a shared FP32 trunk, is
+// in experiments_branch.ts: ~16-21 core-minutes a seed. Both run only when named.)
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { svgPlot } from "../src/train/plot.js";
 import type { Fp8Gemm } from "../src/train/precision.js";
 import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
+import { fp8Branch } from "./experiments_branch.js";
 import { distillVsGrpo } from "./experiments_cmp.js";
 
 /**
@@ -70,6 +72,7 @@ const args = process.argv.slice(2);
 const resume = args.includes("--resume");
 const groups = args.filter((a) => a in GROUPS);
 const cmp = args.includes("cmp");
+const branch = args.includes("fp8branch");
 const root = join("runs", "experiments");
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -118,7 +121,7 @@ function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string
   console.log(`\nFP32 seed-to-seed spread: ${pct(Math.max(...f32) / Math.min(...f32) - 1)} (max / min - 1)`);
 }
 
-for (const g of groups.length || cmp ? groups : Object.keys(GROUPS)) {
+for (const g of groups.length || cmp || branch ? groups : Object.keys(GROUPS)) {
   const { recipes, title, plot, study } = GROUPS[g];
   console.log(`\n## ${title}\n`);
   const logs: { name: string; log: StepLog[]; heldOut: number }[] = [];
@@ -155,3 +158,4 @@ for (const g of groups.length || cmp ? groups : Object.keys(GROUPS)) {
   }
 }
 if (cmp) await distillVsGrpo(root, resume);
+if (branch) fp8Branch(root, resume, FP8_SEEDS, Number(process.env.R1TS_BRANCH_AT ?? 750));
