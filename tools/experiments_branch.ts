@@ -83,7 +83,8 @@ export function fp8Branch(root: string, resume: boolean, seeds: number[], at: nu
   console.log(`|---|${seeds.map(() => "---|").join("")}---|---|`);
   for (const [name, row] of loss) {
     const gaps = row.map((x, i) => x / f32[i] - 1);
-    const summary = name === "fp32" ? "-" : `${pct(mean(gaps), 3)} ± ${pct(sem(gaps), 3).slice(1)}`;
+    const se = gaps.length > 1 ? ` ± ${pct(sem(gaps), 3).slice(1)}` : "";
+    const summary = name === "fp32" ? "-" : `${pct(mean(gaps), 3)}${se}`;
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ` +
         `${name === "fp32" ? "-" : gaps.map((g) => pct(g, 3)).join(", ")} | ${summary} |`,
