@@ -5,13 +5,13 @@
 //   node dist/tools/experiments.js [--resume] [balance] [fp8] [fp8text] [cmp] [fp8branch]
 // (cmp, distillation versus GRPO, is in experiments_cmp.ts: ~2 hours; fp8branch, FP8 from a shared FP32 trunk, is
 // in experiments_branch.ts: ~16-21 core-minutes a seed. Both run only when named.)
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { svgPlot } from "../src/train/plot.js";
-import type { Fp8Gemm } from "../src/train/precision.js";
 import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
 import { fp8Branch } from "./experiments_branch.js";
 import { distillVsGrpo } from "./experiments_cmp.js";
+import { FP8_VARIANTS, mean, pct, recipeJson } from "./experiments_common.js";
 
 /**
  * The FP8 studies behind the fp8 curves: every seed trains each variant from `base` (seed, precision and lr
@@ -57,16 +57,6 @@ const GROUPS: Record<string, { recipes: string[]; title: string; plot: string; s
 };
 
 const FP8_SEEDS = (process.env.R1TS_FP8_SEEDS ?? "1,2,3").split(",").map(Number);
-const FP8_VARIANTS: { name: string; fp8: boolean; fp8Gemms?: Fp8Gemm[]; lrScale?: number }[] = [
-  { name: "fp32", fp8: false },
-  // The noise floor: FP32 with lr x (1 + 1e-4), a nudge with no measurable effect of its own that still sends
-  // the run down another trajectory, as FP8's rounding does. A precision gap smaller than this one is noise.
-  { name: "fp32-nudged", fp8: false, lrScale: 1 + 1e-4 },
-  { name: "fp8", fp8: true },
-  { name: "fp8-forward", fp8: true, fp8Gemms: ["forward"] },
-  { name: "fp8-dgrad", fp8: true, fp8Gemms: ["dgrad"] },
-  { name: "fp8-wgrad", fp8: true, fp8Gemms: ["wgrad"] },
-];
 
 const args = process.argv.slice(2);
 const resume = args.includes("--resume");
@@ -74,8 +64,6 @@ const groups = args.filter((a) => a in GROUPS);
 const cmp = args.includes("cmp");
 const branch = args.includes("fp8branch");
 const root = join("runs", "experiments");
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Trains r into runs/experiments/<name> (fresh unless --resume) and scores it on the held-out set. */
 function run(r: Recipe, name: string): { log: StepLog[]; heldOut: number } {
@@ -85,9 +73,6 @@ function run(r: Recipe, name: string): { log: StepLog[]; heldOut: number } {
   const { model } = train(r, { log: (l) => process.stderr.write(`${name}: ${l}\n`) });
   return { log: readRunLog<StepLog>(join(r.out, "log.jsonl")), heldOut: heldOutLoss(model, r) };
 }
-
-const recipeJson = (name: string) =>
-  JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<Recipe>;
 
 /** An FP8 study's table: held-out loss per variant and seed, and each variant's gap to FP32 of its seed. */
 function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string, number>): void {
@@ -106,7 +91,6 @@ function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string
       loss.get(v.name)!.push(known ?? fresh().heldOut);
     }
   const f32 = loss.get("fp32")!;
-  const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}%`;
   console.log(`\nHeld-out loss (256 examples) after ${base.steps} steps, seeds ${FP8_SEEDS.join(", ")}:\n`);
   console.log(`| run | ${FP8_SEEDS.map((s) => `seed ${s}`).join(" | ")} | mean | gap to FP32 per seed | mean gap |`);
   console.log(`|---|${FP8_SEEDS.map(() => "---|").join("")}---|---|---|`);
@@ -114,7 +98,7 @@ function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string
     const gaps = row.map((x, i) => x / f32[i] - 1);
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ${mean(row).toFixed(4)} | ` +
-        `${gaps.map(pct).join(", ")} | ${pct(mean(gaps))} |`,
+        `${gaps.map((g) => pct(g)).join(", ")} | ${pct(mean(gaps))} |`,
     );
   }
   // Seed-to-seed spread of FP32 itself: the noise a single-seed gap must beat.

@@ -9,25 +9,15 @@
 // a seed at B = 750, ~21 at B = 250.
 //   R1TS_FP8_SEEDS=1,2,3,4 R1TS_BRANCH_AT=750 node dist/tools/experiments.js [--resume] fp8branch
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { defaultRecipe, heldOutLoss, newTrainState, type Recipe, train } from "../src/train/trainer.js";
+import { FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
 
 const BASE = "fp8-text-fp8";
-const VARIANTS: { name: string; fp8: boolean; lrScale: number }[] = [
-  { name: "fp32", fp8: false, lrScale: 1 },
-  { name: "fp32-nudged", fp8: false, lrScale: 1 + 1e-4 },
-  { name: "fp8", fp8: true, lrScale: 1 },
-];
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Standard error of the mean (sample standard deviation / sqrt n). */
-const sem = (xs: number[]) => {
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
-};
-const pct = (x: number, digits = 2) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(digits)}%`;
+/** The branches, in table order: fp32 first (the gaps' reference). */
+const VARIANTS = FP8_VARIANTS.filter((v) => ["fp32", "fp32-nudged", "fp8"].includes(v.name));
 
 /**
  * The held-out loss of the fp8text study's FP32 run of `seed` (runs/experiments; seed 1 is the recipe
@@ -36,38 +26,32 @@ const pct = (x: number, digits = 2) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(
  * seeds 1 and 2 from step 750 gave 1.59545 and 1.59028, the study's runs 1.5954 and 1.5903), so it is scored,
  * not trained again.
  */
-function studyFp32(root: string, seed: number, steps: number): number | undefined {
-  const dir = join(root, seed === 1 ? "fp8-text-fp32" : `fp8-text-study-fp32-s${seed}`);
-  const ckpt = join(dir, "checkpoint.bin");
+function studyFp32(root: string, r: Recipe): number | undefined {
+  const ckpt = join(root, r.seed === 1 ? "fp8-text-fp32" : `fp8-text-study-fp32-s${r.seed}`, "checkpoint.bin");
   if (!existsSync(ckpt)) return undefined;
-  const r = defaultRecipe({ ...recipeJson(BASE), seed, fp8: false });
   const st = newTrainState(r);
-  return loadCheckpoint(ckpt, st.model)?.step === steps ? heldOutLoss(st.model, r) : undefined;
+  return loadCheckpoint(ckpt, st.model)?.step === r.steps ? heldOutLoss(st.model, r) : undefined;
 }
 
-const recipeJson = (name: string) =>
-  JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<Recipe>;
-
 export function fp8Branch(root: string, resume: boolean, seeds: number[], at: number): void {
-  const base = recipeJson(BASE);
+  const base = { ...recipeJson(BASE), export: undefined }; // a branch run must not export over anything
   const quiet = (name: string) => (l: string) => process.stderr.write(`${name}: ${l}\n`);
   const loss = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  if (!(at > 0 && at < base.steps!))
+    throw new Error(`fp8branch: R1TS_BRANCH_AT ${at} is not a step inside the run's ${base.steps} steps`);
   for (const seed of seeds) {
     const trunk = defaultRecipe({ ...base, seed, fp8: false, out: join(root, `fp8-branch${at}-trunk-s${seed}`) });
-    delete trunk.export;
     if (!resume && existsSync(trunk.out)) rmSync(trunk.out, { recursive: true });
-    if (at > trunk.steps) throw new Error(`fp8branch: R1TS_BRANCH_AT ${at} is past the run's ${trunk.steps} steps`);
     // The trunk's checkpoint must be step `at` exactly: trained to it, never past it.
     train({ ...trunk, ckptEvery: at }, { stopAt: at, log: quiet(`trunk s${seed}`) });
     for (const v of VARIANTS) {
-      const whole = v.name === "fp32" ? studyFp32(root, seed, trunk.steps) : undefined;
+      const whole = v.name === "fp32" ? studyFp32(root, trunk) : undefined;
       if (whole !== undefined) {
         loss.get(v.name)!.push(whole);
         continue;
       }
       const name = `fp8-branch${at}-${v.name}-s${seed}`;
-      const r = defaultRecipe({ ...base, seed, fp8: v.fp8, lr: base.lr! * v.lrScale, out: join(root, name) });
-      delete r.export;
+      const r = defaultRecipe({ ...base, seed, fp8: v.fp8, lr: base.lr! * (v.lrScale ?? 1), out: join(root, name) });
       if (!resume && existsSync(r.out)) rmSync(r.out, { recursive: true });
       if (!existsSync(join(r.out, "checkpoint.bin"))) {
         mkdirSync(r.out, { recursive: true });

@@ -6,7 +6,7 @@
 // in the same 30 minutes of wall time side by side on the 2 cores (session 5; R1TS_CMP_STEPS overrides); every
 // result is exported and scored greedily at 1-5 digits, with thinking and with an empty think block.
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { type DistillRecipe, defaultDistillRecipe, distill } from "../src/train/distill.js";
@@ -15,6 +15,7 @@ import { exportHf } from "../src/train/export.js";
 import { defaultGrpoRecipe, type GrpoRecipe, grpo } from "../src/train/grpo.js";
 import { TinyV3 } from "../src/train/model.js";
 import { defaultRecipe, type Recipe, train } from "../src/train/trainer.js";
+import { recipeJson } from "./experiments_common.js";
 
 /** Steps each arm reached in 30 minutes side by side (session 5), the budget the comparison holds equal. */
 const STEPS: Record<string, number> = { "cmp-distill": 842, "cmp-grpo": 556, "cmp-grpo-easy": 577 };
@@ -22,8 +23,6 @@ for (const kv of (process.env.R1TS_CMP_STEPS ?? "").split(",").filter(Boolean)) 
   const [k, v] = kv.split(":");
   STEPS[k] = Number(v);
 }
-
-const json = <T>(name: string) => JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<T>;
 
 /** Exports the student checkpoint at `ckpt` and scores it; one table row per digit count. */
 async function score(name: string, cfg: Recipe["model"], ckpt: string, dir: string): Promise<string[]> {
@@ -42,13 +41,13 @@ export async function distillVsGrpo(root: string, resume: boolean): Promise<void
     return dir;
   };
   const log = (name: string) => (l: string) => process.stderr.write(`${name}: ${l}\n`);
-  const base = defaultRecipe(json<Recipe>("student-base"));
+  const base = defaultRecipe(recipeJson<Recipe>("student-base"));
   base.out = fresh(join(root, "student-base"));
   train(base, { log: log("student-base") });
   const init = join(base.out, "checkpoint.bin");
   const table = [await score("student base (SFT, 1500 steps)", base.model, init, base.out)];
 
-  const d = defaultDistillRecipe(json<DistillRecipe>("cmp-distill"));
+  const d = defaultDistillRecipe(recipeJson<DistillRecipe>("cmp-distill"));
   d.out = fresh(join(root, "cmp-distill"));
   d.studentInit = init;
   await distill(d, { stopAt: STEPS["cmp-distill"], log: log("cmp-distill") });
@@ -57,7 +56,7 @@ export async function distillVsGrpo(root: string, resume: boolean): Promise<void
   );
 
   for (const name of ["cmp-grpo", "cmp-grpo-easy"]) {
-    const g = defaultGrpoRecipe(json<GrpoRecipe>(name));
+    const g = defaultGrpoRecipe(recipeJson<GrpoRecipe>(name));
     g.out = fresh(join(root, name));
     g.init = init;
     await grpo(g, { stopAt: STEPS[name], log: log(name) });

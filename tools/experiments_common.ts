@@ -1,0 +1,39 @@
+// What the experiment scripts (experiments.ts, experiments_branch.ts, experiments_cmp.ts) share: recipe files,
+// the FP8 study's variants, and the numbers their tables print.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Fp8Gemm } from "../src/train/precision.js";
+import type { Recipe } from "../src/train/trainer.js";
+
+/** recipes/<name>.json, unvalidated (the default*Recipe functions fill and check it). */
+export const recipeJson = <T = Recipe>(name: string) =>
+  JSON.parse(readFileSync(join("recipes", `${name}.json`), "utf8")) as Partial<T>;
+
+export interface Fp8Variant {
+  name: string;
+  fp8: boolean;
+  fp8Gemms?: Fp8Gemm[];
+  lrScale?: number;
+}
+
+export const FP8_VARIANTS: Fp8Variant[] = [
+  { name: "fp32", fp8: false },
+  // The noise floor: FP32 with lr x (1 + 1e-4), a nudge with no measurable effect of its own that still sends
+  // the run down another trajectory, as FP8's rounding does. A precision gap smaller than this one is noise.
+  { name: "fp32-nudged", fp8: false, lrScale: 1 + 1e-4 },
+  { name: "fp8", fp8: true },
+  { name: "fp8-forward", fp8: true, fp8Gemms: ["forward"] },
+  { name: "fp8-dgrad", fp8: true, fp8Gemms: ["dgrad"] },
+  { name: "fp8-wgrad", fp8: true, fp8Gemms: ["wgrad"] },
+];
+
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Standard error of the mean (sample standard deviation / sqrt n). */
+export const sem = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
+};
+
+/** A relative gap as a signed percentage: 0.00153 -> "+0.15%". */
+export const pct = (x: number, digits = 2) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(digits)}%`;
