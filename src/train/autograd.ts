@@ -2,9 +2,11 @@
 // pushes a closure that adds its inputs' gradients from the output's gradient. Tensors are flat row-major
 // arrays; shapes live in the op signatures ([N, K] = N rows of K floats). Gradients are allocated lazily.
 // A Linear layer's three GEMMs (forward, input gradient, weight gradient) run on WebAssembly SIMD kernels
-// (gemm_wasm.ts; gemm_ref.ts holds the plain loops they are tested against); FP8 emulation (precision.ts)
-// quantize-dequantizes GEMM inputs when a Precision asks.
+// (gemm_wasm.ts; gemm_ref.ts holds the plain loops they are tested against), and so does attention
+// (attention.ts, with its reference); FP8 emulation (precision.ts) quantize-dequantizes GEMM inputs when a
+// Precision asks.
 
+import { type AttnImpl, attn } from "./attention.js";
 import { gemmNN_acc, gemmNT, gemmTN_acc } from "./gemm_wasm.js";
 import { FP8_GEMMS, type Fp8Gemm, type Precision, quantCols, quantRows, quantWeight } from "./precision.js";
 
@@ -242,7 +244,8 @@ export function rope(
 /**
  * Causal MLA attention in the naive (non-absorbed) form, for B sequences of T tokens each:
  * q [B*T, H, nope+rope] (rope applied), kNope [B*T, H, nope], kPe [B*T, rope] shared by all heads (MQA key),
- * v [B*T, H, V] -> out [B*T, H, V]. score = (qNope·kNope + qPe·kPe) * scale; softmax in f32.
+ * v [B*T, H, V] -> out [B*T, H, V]. score = (qNope·kNope + qPe·kPe) * scale; softmax in f32. The loops are in
+ * attention.ts (wasm kernels, or the reference where the module is missing).
  */
 export function mlaAttention(
   tape: Tape,
@@ -254,84 +257,17 @@ export function mlaAttention(
   T: number,
   H: number,
   nope: number,
-  ropeD: number,
+  rd: number,
   V: number,
   scale: number,
+  impl: AttnImpl = attn,
 ): Var {
-  const qk = nope + ropeD;
-  const out = new Var(new Float32Array(B * T * H * V));
-  const P = new Float32Array(B * H * T * T); // probabilities [B, H, T(query), T(key)]
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let t = 0; t < T; t++) {
-        const qo = ((b * T + t) * H + h) * qk;
-        const po = ((b * H + h) * T + t) * T;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let s = 0; s <= t; s++) {
-          const ko = ((b * T + s) * H + h) * nope;
-          const pe = (b * T + s) * ropeD;
-          let acc = 0;
-          for (let d = 0; d < nope; d++) acc += q.data[qo + d] * kNope.data[ko + d];
-          for (let d = 0; d < ropeD; d++) acc += q.data[qo + nope + d] * kPe.data[pe + d];
-          acc *= scale;
-          P[po + s] = acc;
-          if (acc > max) max = acc;
-        }
-        let sum = 0;
-        for (let s = 0; s <= t; s++) {
-          const e = Math.exp(P[po + s] - max);
-          P[po + s] = e;
-          sum += e;
-        }
-        const oo = ((b * T + t) * H + h) * V;
-        for (let s = 0; s <= t; s++) {
-          const p = P[po + s] / sum;
-          P[po + s] = p;
-          const vo = ((b * T + s) * H + h) * V;
-          for (let d = 0; d < V; d++) out.data[oo + d] += p * v.data[vo + d];
-        }
-      }
+  const shape = { B, T, H, nope, rd, V, scale };
+  const saved = impl.forward(q.data, kNope.data, kPe.data, v.data, shape);
+  const out = new Var(saved.out);
   tape.push(() => {
     if (!out.grad) return;
-    const dO = out.grad;
-    const dq = q.g();
-    const dkn = kNope.g();
-    const dkp = kPe.g();
-    const dv = v.g();
-    const dp = new Float32Array(T);
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < H; h++)
-        for (let t = 0; t < T; t++) {
-          const oo = ((b * T + t) * H + h) * V;
-          const po = ((b * H + h) * T + t) * T;
-          let dot = 0;
-          for (let s = 0; s <= t; s++) {
-            const vo = ((b * T + s) * H + h) * V;
-            const p = P[po + s];
-            let acc = 0;
-            for (let d = 0; d < V; d++) {
-              acc += dO[oo + d] * v.data[vo + d];
-              dv[vo + d] += p * dO[oo + d];
-            }
-            dp[s] = acc;
-            dot += p * acc;
-          }
-          const qo = ((b * T + t) * H + h) * qk;
-          for (let s = 0; s <= t; s++) {
-            const ds = P[po + s] * (dp[s] - dot) * scale;
-            if (ds === 0) continue;
-            const ko = ((b * T + s) * H + h) * nope;
-            const pe = (b * T + s) * ropeD;
-            for (let d = 0; d < nope; d++) {
-              dq[qo + d] += ds * kNope.data[ko + d];
-              dkn[ko + d] += ds * q.data[qo + d];
-            }
-            for (let d = 0; d < ropeD; d++) {
-              dq[qo + nope + d] += ds * kPe.data[pe + d];
-              dkp[pe + d] += ds * q.data[qo + nope + d];
-            }
-          }
-        }
+    impl.backward(q.data, kNope.data, kPe.data, v.data, saved, out.grad, [q.g(), kNope.g(), kPe.g(), v.g()], shape);
   });
   return out;
 }

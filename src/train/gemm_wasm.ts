@@ -22,6 +22,10 @@ interface TrainExports {
   repack(...args: number[]): void;
   /** (dst, ldd, src, rows, cols): byte pointers, ldd in floats. */
   transpose(...args: number[]): void;
+  /** assembly/train/attention.ts: (q, kn, kp, v, out, P, B, T, H, nope, rd, V, scale, scratch). */
+  mla_fwd(...args: number[]): void;
+  /** (q, kn, kp, v, P, dO, dq, dkn, dkp, dv, B, T, H, nope, rd, V, scale, scratch). */
+  mla_bwd(...args: number[]): void;
 }
 
 const PAGE = 65536;
@@ -45,18 +49,22 @@ function instantiate(): TrainExports | null {
 }
 
 const wasm = instantiate();
+/** The module (null where the JS fallback runs): attention.ts calls its attention kernels through regions(). */
+export const trainWasm = wasm;
 /** Which implementation the exported GEMMs run: "wasm" (SIMD kernels) or "js" (gemm_ref.ts fallback). */
 export const gemmBackend: "wasm" | "js" = wasm ? "wasm" : "js";
 
 /** F views the module's whole memory (rebuilt after a grow); scratch starts at heap_base. */
 let F = new Float32Array(0);
+/** The module's memory as floats, valid until the next regions() call (which may grow it). */
+export const trainMemory = () => F;
 const base = wasm ? (wasm.heap_base() + 15) & ~15 : 0;
 
 /**
  * Makes room for regions of the given float counts, laid out from heap_base 16-byte aligned, and returns their
  * byte offsets. Each call has A, B, C (the kernel's operands) and S (staging for a padded copy).
  */
-function regions(...floats: number[]): number[] {
+export function regions(...floats: number[]): number[] {
   const out: number[] = [];
   let at = base;
   for (const n of floats) {
