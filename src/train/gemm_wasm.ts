@@ -26,6 +26,9 @@ interface TrainExports {
   mla_fwd(...args: number[]): void;
   /** (q, kn, kp, v, P, dO, dq, dkn, dkp, dv, B, T, H, nope, rd, V, scale, scratch). */
   mla_bwd(...args: number[]): void;
+  /** assembly/train/fp8.ts: (x, y, N, K, tile) and (x, y, N, K, tile, amax scratch). */
+  quant_rows(...args: number[]): void;
+  quant_cols(...args: number[]): void;
 }
 
 const PAGE = 65536;
@@ -49,7 +52,7 @@ function instantiate(): TrainExports | null {
 }
 
 const wasm = instantiate();
-/** The module (null where the JS fallback runs): attention.ts calls its attention kernels through regions(). */
+/** The module (null where the JS fallback runs): attention.ts and precision.ts call it through regions(). */
 export const trainWasm = wasm;
 /** Which implementation the exported GEMMs run: "wasm" (SIMD kernels) or "js" (gemm_ref.ts fallback). */
 export const gemmBackend: "wasm" | "js" = wasm ? "wasm" : "js";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { E4M3_LUT, f32ToE4M3 } from "../core/dtype.js";
 import { linear, Param, Tape, Var } from "./autograd.js";
-import { type Fp8Gemm, roundE4M3 } from "./precision.js";
+import { trainWasm } from "./gemm_wasm.js";
+import { type Fp8Gemm, quantCols, quantColsRef, quantRows, quantRowsRef, roundE4M3 } from "./precision.js";
 import { Rng } from "./rng.js";
 
 describe("FP8 emulation", () => {
@@ -55,5 +56,52 @@ describe("FP8 emulation", () => {
         } else assert.deepEqual(only[o], f32[o], `${g} leaves ${o} in f32`);
       }
     }
+  });
+
+  it("the wasm quantize-dequantize passes are bit for bit the reference loops", () => {
+    assert.ok(trainWasm, "build/r1ts-train.wasm is missing");
+    assert.notEqual(quantRows, quantRowsRef);
+    const rng = new Rng(3);
+    // Zeros, values far below a tile's amax (E4M3's subnormal steps), all-tiny tiles (the 1e-4 scale floor),
+    // exact ties and large values, over shapes with tails past multiples of 4 and of the 128 tile.
+    const sample = () => {
+      const r = rng.next();
+      if (r < 0.05) return 0;
+      if (r < 0.15) return rng.normal() * 1e-6;
+      if (r < 0.2) return (rng.int(0, 64) / 512) * (rng.next() < 0.5 ? -1 : 1);
+      return rng.normal() * Math.exp(rng.normal() * 4);
+    };
+    for (const [N, K] of [
+      [1, 1],
+      [3, 130],
+      [257, 48],
+      [300, 102],
+      [8, 7],
+      [129, 5],
+    ]) {
+      const x = Float32Array.from({ length: N * K }, sample);
+      for (const [name, fast, ref] of [
+        ["quantRows", quantRows, quantRowsRef],
+        ["quantCols", quantCols, quantColsRef],
+      ] as const) {
+        const a = fast(x, N, K);
+        const b = ref(x, N, K);
+        for (let i = 0; i < a.length; i++)
+          if (!Object.is(a[i], b[i])) assert.fail(`${name} ${N}x${K}: element ${i}: ${a[i]} vs reference ${b[i]}`);
+      }
+    }
+    // Exact ties: every row and column tile holds a 448 (its scale is exactly 1), the rest are midpoints
+    // between neighbouring E4M3 values, (1 + (2j + 1) / 16) * 2^e, which must round to the even neighbour.
+    const [N, K] = [130, 131];
+    const x = new Float32Array(N * K);
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < K; k++) {
+        const edge = n === 0 || n === 128 || k === 0 || k === 128;
+        const mid = (1 + (2 * rng.int(0, 7) + 1) / 16) * 2 ** rng.int(-6, 7);
+        x[n * K + k] = edge ? 448 : rng.next() < 0.5 ? -mid : mid;
+      }
+    assert.deepEqual(quantRows(x, N, K), quantRowsRef(x, N, K));
+    assert.deepEqual(quantCols(x, N, K), quantColsRef(x, N, K));
+    assert.notDeepEqual(quantRowsRef(x, N, K), x, "the ties moved");
   });
 });

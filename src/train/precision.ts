@@ -6,6 +6,7 @@
 // and accumulation stay f32; this buys fidelity to the recipe, not speed (WASM has no FP8 arithmetic).
 
 import { E4M3_MAX } from "../core/dtype.js";
+import { regions, trainMemory, trainWasm } from "./gemm_wasm.js";
 
 export interface Precision {
   fp8: boolean;
@@ -55,7 +56,7 @@ function scaleOf(amax: number): number {
 }
 
 /** Quantize-dequantize x [N, K] in 1xFP8_TILE tiles along K (activations, forward and input gradient). */
-export function quantRows(x: Float32Array, N: number, K: number): Float32Array {
+export function quantRowsRef(x: Float32Array, N: number, K: number): Float32Array {
   const y = new Float32Array(N * K);
   for (let n = 0; n < N; n++)
     for (let k0 = 0; k0 < K; k0 += FP8_TILE) {
@@ -70,7 +71,7 @@ export function quantRows(x: Float32Array, N: number, K: number): Float32Array {
 }
 
 /** Quantize-dequantize x [N, K] in FP8_TILEx1 tiles along N (inputs of the weight-gradient GEMM). */
-export function quantCols(x: Float32Array, N: number, K: number): Float32Array {
+export function quantColsRef(x: Float32Array, N: number, K: number): Float32Array {
   const y = new Float32Array(N * K);
   const amax = new Float32Array(K);
   for (let n0 = 0; n0 < N; n0 += FP8_TILE) {
@@ -85,6 +86,29 @@ export function quantCols(x: Float32Array, N: number, K: number): Float32Array {
   }
   return y;
 }
+
+/**
+ * quantRowsRef / quantColsRef on the trainer's wasm module (assembly/train/fp8.ts), bit for bit: the same f64
+ * arithmetic, without the per-element typed-array round trips (the two were ~49% of an emulated FP8 step in JS).
+ */
+function quantWasm(kind: "rows" | "cols", x: Float32Array, N: number, K: number): Float32Array {
+  const ex = trainWasm!;
+  const [xp, yp, ap] = regions(N * K, N * K, 3 * K + 2);
+  const F = trainMemory();
+  F.set(x.subarray(0, N * K), xp >> 2);
+  if (kind === "rows") ex.quant_rows(xp, yp, N, K, FP8_TILE);
+  else ex.quant_cols(xp, yp, N, K, FP8_TILE, ap);
+  return F.slice(yp >> 2, (yp >> 2) + N * K);
+}
+
+/** Quantize-dequantize x [N, K] in 1xFP8_TILE tiles along K: the wasm kernel where it loaded, else the loops. */
+export const quantRows = trainWasm
+  ? (x: Float32Array, N: number, K: number) => quantWasm("rows", x, N, K)
+  : quantRowsRef;
+/** Quantize-dequantize x [N, K] in FP8_TILEx1 tiles along N: the wasm kernel where it loaded, else the loops. */
+export const quantCols = trainWasm
+  ? (x: Float32Array, N: number, K: number) => quantWasm("cols", x, N, K)
+  : quantColsRef;
 
 /** Per-block scales of w [M, K] in FP8_TILE x FP8_TILE blocks: [ceil(M/128), ceil(K/128)], amax / 448. */
 export function weightScales(w: Float32Array, M: number, K: number): Float32Array {
