@@ -2,16 +2,16 @@
 // tables. Each recipe trains into runs/experiments/<name> (deleted first, unless --resume), then the plots are
 // redrawn into docs/. The shipped model's own training (hours on two cores) is not part of it; docs/experiments.md
 // lists its commands.
-//   node dist/tools/experiments.js [--resume] [balance] [fp8] [fp8text] [cmp] [fp8branch]
-// (cmp, distillation versus GRPO, is in experiments_cmp.ts: ~2 hours; fp8branch, FP8 from a shared FP32 trunk, is
-// in experiments_branch.ts: ~16-21 core-minutes a seed. Both run only when named.)
+//   node dist/tools/experiments.js [--resume] [balance] [fp8] [fp8text] [fp8textlr] [cmp] [fp8branch]
+// (cmp, distillation versus GRPO, is in experiments_cmp.ts; fp8branch, FP8 from a shared FP32 trunk, is in
+// experiments_branch.ts. Both run only when named. Timings: docs/experiments.md and README.)
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { svgPlot } from "../src/train/plot.js";
 import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
 import { fp8Branch } from "./experiments_branch.js";
 import { distillVsGrpo } from "./experiments_cmp.js";
-import { FP8_VARIANTS, mean, pct, recipeJson } from "./experiments_common.js";
+import { FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
 
 /**
  * The FP8 studies behind the fp8 curves: every seed trains each variant from `base` (seed, precision and lr
@@ -54,6 +54,13 @@ const GROUPS: Record<string, { recipes: string[]; title: string; plot: string; s
       variants: (process.env.R1TS_FP8_VARIANTS ?? "fp32,fp8,fp32-nudged").split(","),
     },
   },
+  // The same study at lr 1e-3 (session 9): at 4e-3 chaos alone moves a twin run's final loss by up to 1.3%.
+  fp8textlr: {
+    recipes: ["fp8-text-lr1-fp32", "fp8-text-lr1-fp8"],
+    title: "FP8 vs FP32 on character-level language modelling at lr 1e-3, same model and data",
+    plot: "fp8-text-lr1",
+    study: { base: "fp8-text-lr1-fp8", prefix: "fp8-text-lr1-study", variants: ["fp32", "fp8", "fp32-nudged"] },
+  },
 };
 
 const FP8_SEEDS = (process.env.R1TS_FP8_SEEDS ?? "1,2,3").split(",").map(Number);
@@ -92,13 +99,13 @@ function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string
     }
   const f32 = loss.get("fp32")!;
   console.log(`\nHeld-out loss (256 examples) after ${base.steps} steps, seeds ${FP8_SEEDS.join(", ")}:\n`);
-  console.log(`| run | ${FP8_SEEDS.map((s) => `seed ${s}`).join(" | ")} | mean | gap to FP32 per seed | mean gap |`);
+  console.log(`| run | ${FP8_SEEDS.map((s) => `seed ${s}`).join(" | ")} | mean | gap to FP32 per seed | mean gap ± SE |`);
   console.log(`|---|${FP8_SEEDS.map(() => "---|").join("")}---|---|---|`);
   for (const [name, row] of loss) {
     const gaps = row.map((x, i) => x / f32[i] - 1);
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ${mean(row).toFixed(4)} | ` +
-        `${gaps.map((g) => pct(g)).join(", ")} | ${pct(mean(gaps))} |`,
+        `${gaps.map((g) => pct(g)).join(", ")} | ${pct(mean(gaps))}${gaps.length > 1 ? ` ± ${pct(sem(gaps)).slice(1)}` : ""} |`,
     );
   }
   // Seed-to-seed spread of FP32 itself: the noise a single-seed gap must beat.
