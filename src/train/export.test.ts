@@ -4,7 +4,7 @@
 // score (max |Δlogit| 3.8 on a trained student).
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -37,6 +37,27 @@ for (const [nRoutedExperts, topK] of [
     }
   });
 }
+
+// DeepSeek-V2-Lite has no query LoRA (q_lora_rank null): one q_proj, which the runtime loads as attn_q.
+test("export parity: no query LoRA (q_lora_rank null, V2-Lite attention)", () => {
+  const m = new TinyV3({ ...microConfig(VOCAB.length), qLoraRank: 0, firstKDense: 1 }, 7);
+  assert.ok(m.params.has("model.layers.0.self_attn.q_proj.weight"));
+  assert.ok(!m.params.has("model.layers.0.self_attn.q_a_proj.weight"));
+  // Larger weights than the init's, so attention moves the logits: agreement is ~1e-7 of 0.79, and adding 0.05 to
+  // every 7th query element in the runtime shows up as 6e-4.
+  for (const [n, p] of m.params) if (!n.includes("norm")) for (let i = 0; i < p.data.length; i++) p.data[i] *= 4;
+  const dir = mkdtempSync(join(tmpdir(), "r1ts-export-"));
+  try {
+    exportHf(m, dir, { recipe: "test", steps: "0" });
+    assert.equal(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).q_lora_rank, null);
+    const ids = encode(`${promptText("47", "85")}${scratchpad("47", "85")}`);
+    const p = parity(m, dir, ids);
+    assert.ok(p.maxAbsDiff < 1e-4 * Math.max(1, p.maxAbsLogit), `max |Δlogit| ${p.maxAbsDiff} of ${p.maxAbsLogit}`);
+    assert.equal(p.argmaxAgree, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test("importHf reads back exactly the weights the folder decodes to, routing biases included", () => {
   const cfg = { ...microConfig(VOCAB.length), firstKDense: 1 };

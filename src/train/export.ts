@@ -15,7 +15,7 @@ import { FP8_TILE, weightScales } from "./precision.js";
 
 /** Linear weights that V3 stores in FP8: everything but embedding, head, norms and the router. */
 export function isFp8Linear(name: string): boolean {
-  return /\.(q_a_proj|q_b_proj|kv_a_proj_with_mqa|kv_b_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/.test(name);
+  return /\.(q_(a_|b_)?proj|kv_a_proj_with_mqa|kv_b_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/.test(name);
 }
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
@@ -64,7 +64,7 @@ export function hfConfig(c: TinyConfig): Record<string, unknown> {
     routed_scaling_factor: c.routedScalingFactor,
     first_k_dense_replace: c.firstKDense,
     moe_layer_freq: 1,
-    q_lora_rank: c.qLoraRank,
+    q_lora_rank: c.qLoraRank || null, // 0: no query LoRA, which HF's config spells null (V2-Lite)
     kv_lora_rank: c.kvLoraRank,
     qk_nope_head_dim: c.qkNopeDim,
     qk_rope_head_dim: c.qkRopeDim,

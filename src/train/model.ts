@@ -31,7 +31,7 @@ export interface TinyConfig {
   hidden: number;
   nLayers: number;
   nHeads: number;
-  qLoraRank: number;
+  qLoraRank: number; // 0: a plain q_proj (DeepSeek-V2-Lite), exported as q_lora_rank null
   kvLoraRank: number;
   qkNopeDim: number;
   qkRopeDim: number;
@@ -104,9 +104,11 @@ export class TinyV3 {
     for (let l = 0; l < c.nLayers; l++) {
       const p = `model.layers.${l}`;
       P(`${p}.input_layernorm.weight`, [c.hidden], "ones");
-      P(`${p}.self_attn.q_a_proj.weight`, [c.qLoraRank, c.hidden]);
-      P(`${p}.self_attn.q_a_layernorm.weight`, [c.qLoraRank], "ones");
-      P(`${p}.self_attn.q_b_proj.weight`, [c.nHeads * qk, c.qLoraRank]);
+      if (c.qLoraRank > 0) {
+        P(`${p}.self_attn.q_a_proj.weight`, [c.qLoraRank, c.hidden]);
+        P(`${p}.self_attn.q_a_layernorm.weight`, [c.qLoraRank], "ones");
+        P(`${p}.self_attn.q_b_proj.weight`, [c.nHeads * qk, c.qLoraRank]);
+      } else P(`${p}.self_attn.q_proj.weight`, [c.nHeads * qk, c.hidden]); // DeepSeek-V2-Lite: no query LoRA
       P(`${p}.self_attn.kv_a_proj_with_mqa.weight`, [c.kvLoraRank + c.qkRopeDim, c.hidden]);
       P(`${p}.self_attn.kv_a_layernorm.weight`, [c.kvLoraRank], "ones");
       P(`${p}.self_attn.kv_b_proj.weight`, [c.nHeads * (c.qkNopeDim + c.vHeadDim), c.kvLoraRank]);
@@ -141,14 +143,17 @@ export class TinyV3 {
       const a = `model.layers.${l}.self_attn`;
       const kv = this.p(`${a}.kv_a_proj_with_mqa.weight`).data;
       for (let j = 0; j < c.qkRopeDim; j++) kv[(c.kvLoraRank + j) * c.hidden] = rng.next() < 0.5 ? -0.25 : 0.25;
-      this.p(`${a}.q_a_proj.weight`).data[0] = 0.25;
       // Queries start aligned with the keys: every head begins with a mild recency bias (score falls off with
       // distance over the RoPE frequencies), so early attention is not spread evenly over ~200 positions.
-      const qb = this.p(`${a}.q_b_proj.weight`).data;
+      // With a query LoRA the position feature goes through its first column; without one, q reads it directly.
+      const lora = c.qLoraRank > 0;
+      if (lora) this.p(`${a}.q_a_proj.weight`).data[0] = 0.25;
+      const qb = this.p(lora ? `${a}.q_b_proj.weight` : `${a}.q_proj.weight`).data;
+      const cols = lora ? c.qLoraRank : c.hidden;
       const qk = c.qkNopeDim + c.qkRopeDim;
       for (let h = 0; h < c.nHeads; h++)
         for (let j = 0; j < c.qkRopeDim; j++)
-          qb[(h * qk + c.qkNopeDim + j) * c.qLoraRank] = 0.8 * kv[(c.kvLoraRank + j) * c.hidden];
+          qb[(h * qk + c.qkNopeDim + j) * cols] = 0.8 * kv[(c.kvLoraRank + j) * c.hidden];
     }
   }
 
@@ -233,9 +238,12 @@ export class TinyV3 {
     const { qkNopeDim: nope, qkRopeDim: rd, vHeadDim: V, kvLoraRank: R } = c;
     const qk = nope + rd;
     const a = `${p}.self_attn`;
-    let qa = linear(tape, h, this.p(`${a}.q_a_proj.weight`), N, prec);
-    qa = rmsnorm(tape, qa, this.p(`${a}.q_a_layernorm.weight`), N, c.qLoraRank, c.rmsEps);
-    let q = linear(tape, qa, this.p(`${a}.q_b_proj.weight`), N, prec); // [N, H, nope | rope]
+    let q: Var; // [N, H, nope | rope]
+    if (c.qLoraRank > 0) {
+      const qa = linear(tape, h, this.p(`${a}.q_a_proj.weight`), N, prec);
+      const qn = rmsnorm(tape, qa, this.p(`${a}.q_a_layernorm.weight`), N, c.qLoraRank, c.rmsEps);
+      q = linear(tape, qn, this.p(`${a}.q_b_proj.weight`), N, prec);
+    } else q = linear(tape, h, this.p(`${a}.q_proj.weight`), N, prec);
     q = rope(tape, q, N, H, qk, nope, rd, cos, sin);
     const kv = linear(tape, h, this.p(`${a}.kv_a_proj_with_mqa.weight`), N, prec); // [N, R | rope]
     const lat = rmsnorm(
