@@ -11,7 +11,7 @@ import { svgPlot } from "../src/train/plot.js";
 import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
 import { fp8Branch } from "./experiments_branch.js";
 import { distillVsGrpo } from "./experiments_cmp.js";
-import { FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
+import { ci95, FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
 
 /**
  * The FP8 studies behind the fp8 curves: every seed trains each variant from `base` (seed, precision and lr
@@ -99,13 +99,21 @@ function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string
     }
   const f32 = loss.get("fp32")!;
   console.log(`\nHeld-out loss (256 examples) after ${base.steps} steps, seeds ${FP8_SEEDS.join(", ")}:\n`);
-  console.log(`| run | ${FP8_SEEDS.map((s) => `seed ${s}`).join(" | ")} | mean | gap to FP32 per seed | mean gap ± SE |`);
-  console.log(`|---|${FP8_SEEDS.map(() => "---|").join("")}---|---|---|`);
+  const seedCols = FP8_SEEDS.map((s) => `seed ${s}`).join(" | ");
+  console.log(`| run | ${seedCols} | mean | gap to FP32 per seed | mean gap ± SE | 95% interval |`);
+  console.log(`|---|${FP8_SEEDS.map(() => "---|").join("")}---|---|---|---|`);
   for (const [name, row] of loss) {
     const gaps = row.map((x, i) => x / f32[i] - 1);
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ${mean(row).toFixed(4)} | ` +
-        `${gaps.map((g) => pct(g)).join(", ")} | ${pct(mean(gaps))}${gaps.length > 1 ? ` ± ${pct(sem(gaps)).slice(1)}` : ""} |`,
+        `${gaps.map((g) => pct(g)).join(", ")} | ${pct(mean(gaps))}${gaps.length > 1 ? ` ± ${pct(sem(gaps)).slice(1)}` : ""} | ` +
+        `${
+          name === "fp32" || gaps.length < 2
+            ? "-"
+            : ci95(gaps)
+                .map((g) => pct(g))
+                .join(" to ")
+        } |`,
     );
   }
   // Seed-to-seed spread of FP32 itself: the noise a single-seed gap must beat.

@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { defaultRecipe, heldOutLoss, newTrainState, type Recipe, train } from "../src/train/trainer.js";
-import { FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
+import { ci95, FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
 
 const BASE = "fp8-text-fp8";
 /** The branches, in table order: fp32 first (the gaps' reference). */
@@ -63,15 +63,24 @@ export function fp8Branch(root: string, resume: boolean, seeds: number[], at: nu
   }
   const f32 = loss.get("fp32")!;
   console.log(`\nHeld-out loss (256 examples) after ${base.steps} steps, branched from FP32 at step ${at}:\n`);
-  console.log(`| branch | ${seeds.map((s) => `seed ${s}`).join(" | ")} | gap to FP32 per seed | mean gap ± SE |`);
-  console.log(`|---|${seeds.map(() => "---|").join("")}---|---|`);
+  console.log(
+    `| branch | ${seeds.map((s) => `seed ${s}`).join(" | ")} | gap to FP32 per seed | mean gap ± SE | 95% interval |`,
+  );
+  console.log(`|---|${seeds.map(() => "---|").join("")}---|---|---|`);
   for (const [name, row] of loss) {
     const gaps = row.map((x, i) => x / f32[i] - 1);
     const se = gaps.length > 1 ? ` ± ${pct(sem(gaps), 3).slice(1)}` : "";
     const summary = name === "fp32" ? "-" : `${pct(mean(gaps), 3)}${se}`;
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ` +
-        `${name === "fp32" ? "-" : gaps.map((g) => pct(g, 3)).join(", ")} | ${summary} |`,
+        `${name === "fp32" ? "-" : gaps.map((g) => pct(g, 3)).join(", ")} | ${summary} | ` +
+        `${
+          name === "fp32" || gaps.length < 2
+            ? "-"
+            : ci95(gaps)
+                .map((g) => pct(g, 3))
+                .join(" to ")
+        } |`,
     );
   }
 }

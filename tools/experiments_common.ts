@@ -35,5 +35,17 @@ export const sem = (xs: number[]) => {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
 };
 
+// Two-sided 95% critical values of Student's t for 1..30 degrees of freedom (beyond 30, 2.0 is within 2%).
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/** The 95% t-interval of the mean of xs (at least two values): [mean - t*SE, mean + t*SE]. */
+export const ci95 = (xs: number[]): [number, number] => {
+  const h = (T95[xs.length - 2] ?? 2.0) * sem(xs);
+  return [mean(xs) - h, mean(xs) + h];
+};
+
 /** A relative gap as a signed percentage: 0.00153 -> "+0.15%". */
 export const pct = (x: number, digits = 2) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(digits)}%`;
