@@ -138,8 +138,15 @@ async function ggufRow(
   let ll: { prefill: number; decode: number } | undefined;
   for (let r = 0; r < ROUNDS; r++) {
     k.setThreads(THREADS);
-    r1 = best(timeR1(loaded.model), r1);
-    if (typeof llama !== "string") ll = best(await llama.time(), ll);
+    const a = timeR1(loaded.model);
+    r1 = best(a, r1);
+    const b = typeof llama !== "string" ? await llama.time() : undefined;
+    if (b) ll = best(b, ll);
+    process.stderr.write(
+      `bench: ${key} round ${r + 1}: r1ts ${fmt(a.prefill)} / ${fmt(a.decode)}` +
+        (b ? `, llama.cpp ${fmt(b.prefill)} / ${fmt(b.decode)}` : "") +
+        " tok/s (prefill / decode)\n",
+    );
   }
   const gb = loaded.activeBytes / 1e9;
   if (r1) {
