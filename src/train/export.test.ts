@@ -15,6 +15,21 @@ import { exportedWeights, exportHf, importHf } from "./export.js";
 import { TinyV3 } from "./model.js";
 import { microConfig } from "./trainer.js";
 
+/** Exports m, loads the folder with the runtime, and checks its logits against the trainer's; returns config.json. */
+function assertParity(m: TinyV3): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), "r1ts-export-"));
+  try {
+    exportHf(m, dir, { recipe: "test", steps: "0" });
+    const ids = encode(`${promptText("47", "85")}${scratchpad("47", "85")}`);
+    const p = parity(m, dir, ids);
+    assert.ok(p.maxAbsDiff < 1e-4 * Math.max(1, p.maxAbsLogit), `max |Δlogit| ${p.maxAbsDiff} of ${p.maxAbsLogit}`);
+    assert.equal(p.argmaxAgree, 1);
+    return JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 for (const [nRoutedExperts, topK] of [
   [4, 2],
   [2, 1],
@@ -25,16 +40,7 @@ for (const [nRoutedExperts, topK] of [
     // Shrink the router so the chosen score sits near 0.5, far from the normalized top-1 weight of 1.
     for (const [n, p] of m.params)
       if (n.endsWith("mlp.gate.weight")) for (let i = 0; i < p.data.length; i++) p.data[i] *= 0.3;
-    const dir = mkdtempSync(join(tmpdir(), "r1ts-export-"));
-    try {
-      exportHf(m, dir, { recipe: "test", steps: "0" });
-      const ids = encode(`${promptText("47", "85")}${scratchpad("47", "85")}`);
-      const p = parity(m, dir, ids);
-      assert.ok(p.maxAbsDiff < 1e-4 * Math.max(1, p.maxAbsLogit), `max |Δlogit| ${p.maxAbsDiff} of ${p.maxAbsLogit}`);
-      assert.equal(p.argmaxAgree, 1);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    assertParity(m);
   });
 }
 
@@ -46,17 +52,7 @@ test("export parity: no query LoRA (q_lora_rank null, V2-Lite attention)", () =>
   // Larger weights than the init's, so attention moves the logits: agreement is ~1e-7 of 0.79, and adding 0.05 to
   // every 7th query element in the runtime shows up as 6e-4.
   for (const [n, p] of m.params) if (!n.includes("norm")) for (let i = 0; i < p.data.length; i++) p.data[i] *= 4;
-  const dir = mkdtempSync(join(tmpdir(), "r1ts-export-"));
-  try {
-    exportHf(m, dir, { recipe: "test", steps: "0" });
-    assert.equal(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).q_lora_rank, null);
-    const ids = encode(`${promptText("47", "85")}${scratchpad("47", "85")}`);
-    const p = parity(m, dir, ids);
-    assert.ok(p.maxAbsDiff < 1e-4 * Math.max(1, p.maxAbsLogit), `max |Δlogit| ${p.maxAbsDiff} of ${p.maxAbsLogit}`);
-    assert.equal(p.argmaxAgree, 1);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  assert.equal(assertParity(m).q_lora_rank, null);
 });
 
 test("importHf reads back exactly the weights the folder decodes to, routing biases included", () => {
