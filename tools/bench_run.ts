@@ -8,6 +8,7 @@
 // (R1-Distill-Qwen-7B's shapes at Q8_0, ~8.1 GB: more than one 4 GiB wasm32 memory; only when ONLY names it).
 
 import { mkdirSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type WasmKernels, wasmKernels } from "../src/kernels/wasm.js";
@@ -276,6 +277,10 @@ function print(rows: Row[], limit: number): void {
   console.log(
     `(prompt ${PROMPT} tokens, ${GEN} decode steps, best of ${ROUNDS}; % bw against ${limit.toFixed(1)} GB/s, the best measured read bandwidth)`,
   );
+  // The host itself: these machines change between sessions (a 2-core Zen 4 gave 45.7 GB/s, a 2-core Xeon
+  // 18-21), and only ratios from one run compare.
+  const cpu = cpus();
+  console.log(`host: ${cpu.length} x ${cpu[0]?.model ?? "?"} at ${cpu[0]?.speed ?? "?"} MHz, node ${process.version}`);
 }
 
 await main();
