@@ -6,7 +6,7 @@
 // exists), FP32 with lr x 1.0001 (the noise floor), and FP8 (all three GEMMs). A branch diverges for 1500 - B
 // steps instead of 1500, so the chaos is smaller, and the FP8 - FP32 gap is FP8's cost over those steps. It is
 // not the final-loss gap of a run trained in FP8 from step 0: that is the fp8text study's figure (and fp8textlr's,
-// at an lr where whole runs stay close enough to resolve it).
+// at an lr where eight seeds resolve it).
 //   R1TS_FP8_SEEDS=1,2,3,4 R1TS_BRANCH_AT=750 node dist/tools/experiments.js [--resume] fp8branch
 
 import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
