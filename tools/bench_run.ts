@@ -280,7 +280,8 @@ function print(rows: Row[], limit: number): void {
   // The host itself: these machines change between sessions (a 2-core Zen 4 gave 45.7 GB/s, a 2-core Xeon
   // 18-21), and only ratios from one run compare.
   const cpu = cpus();
-  console.log(`host: ${cpu.length} x ${cpu[0]?.model ?? "?"} at ${cpu[0]?.speed ?? "?"} MHz, node ${process.version}`);
+  const mhz = cpu[0]?.speed ? ` at ${cpu[0].speed} MHz` : ""; // 0 where the VM hides it
+  console.log(`host: ${cpu.length} x ${cpu[0]?.model ?? "?"}${mhz}, node ${process.version}`);
 }
 
 await main();
