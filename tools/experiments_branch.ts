@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { defaultRecipe, heldOutLoss, newTrainState, type Recipe, train } from "../src/train/trainer.js";
-import { ci95, FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
+import { ciText, FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
 
 const BASE = "fp8-text-fp8";
 /** The branches, in table order: fp32 first (the gaps' reference). */
@@ -74,13 +74,7 @@ export function fp8Branch(root: string, resume: boolean, seeds: number[], at: nu
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ` +
         `${name === "fp32" ? "-" : gaps.map((g) => pct(g, 3)).join(", ")} | ${summary} | ` +
-        `${
-          name === "fp32" || gaps.length < 2
-            ? "-"
-            : ci95(gaps)
-                .map((g) => pct(g, 3))
-                .join(" to ")
-        } |`,
+        `${name === "fp32" ? "-" : ciText(gaps, 3)} |`,
     );
   }
 }

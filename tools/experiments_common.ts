@@ -47,5 +47,13 @@ export const ci95 = (xs: number[]): [number, number] => {
   return [mean(xs) - h, mean(xs) + h];
 };
 
+/** The 95% interval of the mean gap as table text ("+0.02% to +0.44%"), "-" for fewer than two gaps. */
+export const ciText = (gaps: number[], digits = 2) =>
+  gaps.length < 2
+    ? "-"
+    : ci95(gaps)
+        .map((g) => pct(g, digits))
+        .join(" to ");
+
 /** A relative gap as a signed percentage: 0.00153 -> "+0.15%". */
 export const pct = (x: number, digits = 2) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(digits)}%`;
