@@ -278,7 +278,7 @@ function print(rows: Row[], limit: number): void {
     `(prompt ${PROMPT} tokens, ${GEN} decode steps, best of ${ROUNDS}; % bw against ${limit.toFixed(1)} GB/s, the best measured read bandwidth)`,
   );
   // The host itself: these machines change between sessions (a 2-core Zen 4 gave 45.7 GB/s, a 2-core Xeon
-  // 18-21), and only ratios from one run compare.
+  // 18-23), and only ratios from one run compare.
   const cpu = cpus();
   const mhz = cpu[0]?.speed ? ` at ${cpu[0].speed} MHz` : ""; // 0 where the VM hides it
   console.log(`host: ${cpu.length} x ${cpu[0]?.model ?? "?"}${mhz}, node ${process.version}`);

@@ -11,7 +11,7 @@ import { svgPlot } from "../src/train/plot.js";
 import { defaultRecipe, heldOutLoss, type Recipe, readRunLog, type StepLog, train } from "../src/train/trainer.js";
 import { fp8Branch } from "./experiments_branch.js";
 import { distillVsGrpo } from "./experiments_cmp.js";
-import { ciText, FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
+import { ciText, FP8_VARIANTS, mean, meanSeText, pct, recipeJson } from "./experiments_common.js";
 
 /**
  * The FP8 studies behind the fp8 curves: every seed trains each variant from `base` (seed, precision and lr
@@ -107,7 +107,7 @@ function fp8Study({ base: baseName, prefix, variants }: Study, seed1: Map<string
     const gaps = row.map((x, i) => x / f32[i] - 1);
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ${mean(row).toFixed(4)} | ` +
-        `${gaps.map((g) => pct(g)).join(", ")} | ${pct(mean(gaps))}${gaps.length > 1 ? ` ± ${pct(sem(gaps)).slice(1)}` : ""} | ` +
+        `${gaps.map((g) => pct(g)).join(", ")} | ${meanSeText(gaps)} | ` +
         `${name === "fp32" ? "-" : ciText(gaps)} |`,
     );
   }

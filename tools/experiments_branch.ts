@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { defaultRecipe, heldOutLoss, newTrainState, type Recipe, train } from "../src/train/trainer.js";
-import { ciText, FP8_VARIANTS, mean, pct, recipeJson, sem } from "./experiments_common.js";
+import { ciText, FP8_VARIANTS, meanSeText, pct, recipeJson } from "./experiments_common.js";
 
 const BASE = "fp8-text-fp8";
 /** The branches, in table order: fp32 first (the gaps' reference). */
@@ -69,8 +69,7 @@ export function fp8Branch(root: string, resume: boolean, seeds: number[], at: nu
   console.log(`|---|${seeds.map(() => "---|").join("")}---|---|---|`);
   for (const [name, row] of loss) {
     const gaps = row.map((x, i) => x / f32[i] - 1);
-    const se = gaps.length > 1 ? ` ± ${pct(sem(gaps), 3).slice(1)}` : "";
-    const summary = name === "fp32" ? "-" : `${pct(mean(gaps), 3)}${se}`;
+    const summary = name === "fp32" ? "-" : meanSeText(gaps, 3);
     console.log(
       `| ${name} | ${row.map((x) => x.toFixed(4)).join(" | ")} | ` +
         `${name === "fp32" ? "-" : gaps.map((g) => pct(g, 3)).join(", ")} | ${summary} | ` +

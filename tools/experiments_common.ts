@@ -42,7 +42,7 @@ const T95 = [
 ];
 
 /** The 95% t-interval of the mean of xs (at least two values): [mean - t*SE, mean + t*SE]. */
-export const ci95 = (xs: number[]): [number, number] => {
+const ci95 = (xs: number[]): [number, number] => {
   const h = (T95[xs.length - 2] ?? 2.0) * sem(xs);
   return [mean(xs) - h, mean(xs) + h];
 };
@@ -54,6 +54,10 @@ export const ciText = (gaps: number[], digits = 2) =>
     : ci95(gaps)
         .map((g) => pct(g, digits))
         .join(" to ");
+
+/** The mean gap as table text ("+0.23% ± 0.09%", SE; the mean alone for one gap). */
+export const meanSeText = (gaps: number[], digits = 2) =>
+  `${pct(mean(gaps), digits)}${gaps.length > 1 ? ` ± ${pct(sem(gaps), digits).slice(1)}` : ""}`;
 
 /** A relative gap as a signed percentage: 0.00153 -> "+0.15%". */
 export const pct = (x: number, digits = 2) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(digits)}%`;
