@@ -6,10 +6,12 @@
 // i16 activations into one i32x4 per sub-block (i32x4.dot_i16x8_s, one pmaddwd each); four sub-blocks' i32x4 are
 // transposed and summed into one i32x4 (pair, quad), and one convert plus f32x4 multiplies by the four
 // sub-blocks' [weight scale * sub-block scale * activation scale] do the float work of four. Scales and mins are
-// unpacked once per superblock, as vectors. The relaxed-SIMD build keeps this shape but dots through dot16.
+// unpacked once per superblock, as vectors. The relaxed-SIMD build keeps this shape, but its sub-block dots put
+// the unsigned weight values (Q4_K nibbles, Q6_K's 6-bit values) straight into the relaxed dot with the signed
+// int8 activations: no widening, 16 multiplies per op.
 
 import { f16s, hsum, pair, pin, quad } from "./common";
-import { dot16, row16 } from "./quant_act";
+import { row16, udot } from "./quant_act";
 
 /** i32x4 partial dots of two i16x8 weight vectors (16 elements) with activation row a16 at element o. */
 // @ts-ignore: decorator
@@ -19,13 +21,12 @@ import { dot16, row16 } from "./quant_act";
 }
 
 /**
- * i32x4 partial dots of one Q6_K sub-block (16 weights) with activations at element o; q holds 4*(w-32) as i8
- * (the 6-bit value in the top six bits, sign flipped). Plain build: q goes into the high byte of an i16 lane,
- * dotted as 1024*(w-32); relaxed build: shifted back to w-32 (the relaxed dot cannot take -128).
+ * i32x4 partial dots of one Q6_K sub-block (16 weights) with the i16 activations at element o (plain build);
+ * q holds 4*(w-32) as i8 (the 6-bit value in the top six bits, sign flipped), which goes into the high byte of
+ * an i16 lane and is dotted as 1024*(w-32).
  */
 // @ts-ignore: decorator
-@inline function dotQ6(q: v128, a8: usize, a16: usize, o: usize): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return dot16(i8x16.shr_s(q, 2), a8, a16, o, i32x4.splat(0));
+@inline function dotQ6(q: v128, a16: usize, o: usize): v128 {
   const z = i8x16.splat(0);
   const lo = i8x16.shuffle(z, q, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const hi = i8x16.shuffle(z, q, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
@@ -33,19 +34,33 @@ import { dot16, row16 } from "./quant_act";
 }
 
 /**
+ * Relaxed build: i32x4 partial dots of one Q6_K sub-block, u its 16 6-bit values in [0, 63], with the int8
+ * activations at a8 + o: sum((u - 32) * q) as the i16 pair sums of u * q less those of 32 * q (exact in i16).
+ */
+// @ts-ignore: decorator
+@inline function dotQ6r(u: v128, a8: usize, o: usize): v128 {
+  const x = v128.load(a8 + o);
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.sub(udot(x, u), udot(x, i8x16.splat(32))));
+}
+
+/**
  * pair() of the two sub-blocks of the 32 Q4_K weight bytes at q (low nibbles: activations [o, o+32); high
  * nibbles: [o+32, o+64)). Plain build: eight bytes at a time zero-extended to i16 by the load itself, then an
- * i16 and / shift splits the nibbles, already widened.
+ * i16 and / shift splits the nibbles, already widened. (An i16 shift then a byte mask splits them on the relaxed
+ * build too: i8x16.shr_u has no x86 instruction and costs more.)
  */
 // @ts-ignore: decorator
 @inline function groupQ4(q: usize, a8: usize, a16: usize, o: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
+    // Relaxed build: each sub-block's two i16 pair-sum vectors (|lane| <= 2 * 15 * 127) add before widening.
     const v0 = v128.load(q);
     const v1 = v128.load(q, 16);
     const m = i8x16.splat(15);
-    const lo = dot16(v128.and(v1, m), a8, a16, o + 16, dot16(v128.and(v0, m), a8, a16, o, i32x4.splat(0)));
-    const hi = dot16(i8x16.shr_u(v1, 4), a8, a16, o + 48, dot16(i8x16.shr_u(v0, 4), a8, a16, o + 32, i32x4.splat(0)));
-    return pair(lo, hi);
+    const lo = udot(v128.load(a8 + o), v128.and(v0, m));
+    const hi = udot(v128.load(a8 + o, 32), v128.and(i16x8.shr_u(v0, 4), m));
+    const lo2 = i16x8.add(lo, udot(v128.load(a8 + o, 16), v128.and(v1, m)));
+    const hi2 = i16x8.add(hi, udot(v128.load(a8 + o, 48), v128.and(i16x8.shr_u(v1, 4), m)));
+    return pair(i32x4.extadd_pairwise_i16x8_s(lo2), i32x4.extadd_pairwise_i16x8_s(hi2));
   }
   const m = i16x8.splat(15);
   const x0 = v128.load8x8_u(q);
@@ -111,24 +126,39 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
 
 /**
  * quad() of Q6_K sub-blocks c, c+2, c+4, c+6 of a 128-element half (ql at q, qh at qh): the 16 weights
- * [16c, 16c+16) of each of its four 32-element runs. Each weight w is rebuilt as the byte 4 * (w - 32): low nibble
- * into bits 2-5, its qh bit pair into bits 6-7 with the top bit flipped ((w << 2) ^ 0x80). The i16 shifts move
- * bits across the byte boundary too; the byte masks drop exactly those.
+ * [16c, 16c+16) of each of its four 32-element runs. Plain build: each weight w is rebuilt as the byte
+ * 4 * (w - 32): low nibble into bits 2-5, its qh bit pair into bits 6-7 with the top bit flipped
+ * ((w << 2) ^ 0x80). The i16 shifts move bits across the byte boundary too; the byte masks drop exactly those.
  */
 // @ts-ignore: decorator
 @inline function chunkQ6(q: usize, qh: usize, a8: usize, a16: usize, o: usize, op: usize): v128 {
-  const m3c = i8x16.splat(0x3c);
-  const mc0 = i8x16.splat(-64);
   const qa = v128.load(q);
   const qb = v128.load(q, 32);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // The 6-bit values themselves: low nibble, qh bit pair into bits 4-5 (prefill_k.ts unpacks the same way).
+    const h = v128.load(qh);
+    const m4 = i8x16.splat(15);
+    const m30 = i8x16.splat(0x30);
+    const u = pin(op, pair(
+      dotQ6r(v128.or(v128.and(qa, m4), v128.and(i16x8.shl(h, 4), m30)), a8, o),
+      dotQ6r(v128.or(v128.and(qb, m4), v128.and(i16x8.shl(h, 2), m30)), a8, o + 32),
+    ));
+    const v = pin(op, pair(
+      dotQ6r(v128.or(v128.and(i16x8.shr_u(qa, 4), m4), v128.and(h, m30)), a8, o + 64),
+      dotQ6r(v128.or(v128.and(i16x8.shr_u(qb, 4), m4), v128.and(i16x8.shr_u(h, 2), m30)), a8, o + 96),
+    ));
+    return quad(u, v);
+  }
+  const m3c = i8x16.splat(0x3c);
+  const mc0 = i8x16.splat(-64);
   const hb = v128.xor(v128.load(qh), i8x16.splat(-86)); // flips bits 1, 3, 5, 7
   const u = pin(op, pair(
-    dotQ6(v128.or(v128.and(i16x8.shl(qa, 2), m3c), v128.and(i16x8.shl(hb, 6), mc0)), a8, a16, o),
-    dotQ6(v128.or(v128.and(i16x8.shl(qb, 2), m3c), v128.and(i16x8.shl(hb, 4), mc0)), a8, a16, o + 32),
+    dotQ6(v128.or(v128.and(i16x8.shl(qa, 2), m3c), v128.and(i16x8.shl(hb, 6), mc0)), a16, o),
+    dotQ6(v128.or(v128.and(i16x8.shl(qb, 2), m3c), v128.and(i16x8.shl(hb, 4), mc0)), a16, o + 32),
   ));
   const v = pin(op, pair(
-    dotQ6(v128.or(v128.and(i16x8.shr_u(qa, 2), m3c), v128.and(i16x8.shl(hb, 2), mc0)), a8, a16, o + 64),
-    dotQ6(v128.or(v128.and(i16x8.shr_u(qb, 2), m3c), v128.and(hb, mc0)), a8, a16, o + 96),
+    dotQ6(v128.or(v128.and(i16x8.shr_u(qa, 2), m3c), v128.and(i16x8.shl(hb, 2), mc0)), a16, o + 64),
+    dotQ6(v128.or(v128.and(i16x8.shr_u(qb, 2), m3c), v128.and(hb, mc0)), a16, o + 96),
   ));
   return quad(u, v);
 }

@@ -1,14 +1,22 @@
 // Activations quantized on the fly to Q8 blocks of 32, so the quantized-weight inner loops are int8 x int8.
 // Layout for T rows of n values (n a multiple of 32, nb = n/32), all four regions caller-provided:
-//   plain SIMD build:   q8 i8[T*n] = q,   q16 i16[T*n] = q widened (saves the widening in every row's dot)
-//   relaxed-SIMD build: q8 u8[T*n] = |q|, q16 first T*n bytes = sign mask (0 or -1) of q
+//   q8 i8[T*n] = q (both builds)
+//   q16: Q16B bytes per element, token t's row at row16(q16, t, n): i16[n] = q widened (saves the widening in
+//        every row's dot); the relaxed-SIMD build follows it with u8[n] = max(q, 0) and u8[n] = max(-q, 0)
 //   d f32[T*nb]: block scale (x ~ d*q);   s i32[T*nb]: sum of q over the block (for the q4_k mins)
-// The relaxed dot (relaxed_dot_i8x16_i7x16) wants its second operand in [0, 127]; the kernels feed
-// it |q| and move the sign onto the weight (q = |q| * sign), as llama.cpp's AVX2 path does with maddubs.
+// The relaxed dot (i16x8.relaxed_dot_i8x16_i7x16_s, one pmaddubsw) is exact only while its second operand is in
+// [0, 127]. Unsigned weights (k-quant and Q4_0 nibbles, Q6_K's 6-bit values) go there directly against the
+// signed q. Q8_0's signed weight bytes go first, against max(q, 0) and max(-q, 0), and the two dots are
+// subtracted: exact for every weight byte, -128 included (moving q's sign onto the weight, llama.cpp's AVX2
+// trick, is not: -(-128) wraps).
+
+/** Bytes per element of a token's q16 row (see above). */
+export const Q16B: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 2;
 
 export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize): void {
   const nb = n >> 5;
   for (let t = 0; t < T; t++) {
+    const r16 = row16(q16, t, n);
     for (let b = 0; b < nb; b++) {
       const xb = x + (<usize>(t * n + b * 32) << 2);
       let m = f32x4.splat(0);
@@ -18,7 +26,6 @@ export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: 
       const id = f32x4.splat(dd > 0 ? 1 / dd : 0);
       store<f32>(d + (<usize>(t * nb + b) << 2), dd);
       let sum = i32x4.splat(0);
-      const qo = <usize>(t * n + b * 32);
       for (let h = 0; h < 2; h++) {
         const xh = xb + (h << 6);
         const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh), id)));
@@ -29,14 +36,14 @@ export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: 
         const lo = i16x8.narrow_i32x4_s(a, bb);
         const hi = i16x8.narrow_i32x4_s(c, e);
         const q = i8x16.narrow_i16x8_s(lo, hi);
-        const o = qo + (h << 4);
+        const el = <usize>(b * 32 + h * 16); // element within the row
+        v128.store(q8 + <usize>(t * n) + el, q);
+        v128.store(r16 + (el << 1), lo);
+        v128.store(r16 + (el << 1), hi, 16);
         if (ASC_FEATURE_RELAXED_SIMD) {
-          v128.store(q8 + o, i8x16.abs(q));
-          v128.store(q16 + o, i8x16.shr_s(q, 7));
-        } else {
-          v128.store(q8 + o, q);
-          v128.store(q16 + (o << 1), lo);
-          v128.store(q16 + (o << 1), hi, 16);
+          const z = i8x16.splat(0);
+          v128.store(r16 + (<usize>n << 1) + el, i8x16.max_s(q, z));
+          v128.store(r16 + <usize>n * 3 + el, i8x16.max_s(i8x16.neg(q), z)); // |q| <= 127: no wrap
         }
       }
       store<i32>(s + (<usize>(t * nb + b) << 2), i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3));
@@ -51,26 +58,18 @@ export function quantize_rows(x: usize, n: i32, q8: usize, q16: usize, d: usize,
 }
 
 /**
- * i32x4 partial sums of w[0..16) * q[o..o+16) for one activation row: w signed int8 lanes (|w| <= 127).
- * q8/q16 point at the activation row; o is the element offset within it.
+ * Relaxed build: i16x8 pair sums of x[i] * u[i] (one pmaddubsw), x any signed bytes, u bytes in [0, 127].
+ * |each lane| <= 2 * 128 * 127 < 2^15; with u <= 63 (the k-quants) a few results add in i16 before widening.
  */
 // @ts-ignore: decorator
-@inline export function dot16(w: v128, q8: usize, q16: usize, o: usize, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const sgn = v128.load(q16 + o);
-    const ws = i8x16.sub(v128.xor(w, sgn), sgn);
-    // The i16x8 form plus a pairwise add, not i32x4.relaxed_dot_i8x16_i7x16_add_s: V8 11.3 (Node 20, behind
-    // --experimental-wasm-relaxed-simd) returns twice the sum from the fused i32 form.
-    return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(ws, v128.load(q8 + o))));
-  } else {
-    const a = q16 + (o << 1);
-    acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), v128.load(a)));
-    return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), v128.load(a, 16)));
-  }
+@inline export function udot(x: v128, u: v128): v128 {
+  // The i16x8 form plus a pairwise add, not i32x4.relaxed_dot_i8x16_i7x16_add_s: V8 11.3 (Node 20) returns
+  // twice the sum from the fused i32 form.
+  return i16x8.relaxed_dot_i8x16_i7x16_s(x, u);
 }
 
-/** Start of activation row t in q16 (i16 values on the plain build, sign bytes on the relaxed one). */
+/** Start of activation row t in q16 (Q16B bytes per element). */
 // @ts-ignore: decorator
 @inline export function row16(q16: usize, t: i32, n: i32): usize {
-  return ASC_FEATURE_RELAXED_SIMD ? q16 + <usize>(t * n) : q16 + (<usize>(t * n) << 1);
+  return q16 + <usize>t * <usize>n * <usize>Q16B;
 }

@@ -4,7 +4,7 @@
 // Block layouts are ggml's (src/core/quant/ggml.ts describes them byte by byte).
 
 import { f16, hsum, P112, pair, pin, quad } from "./common";
-import { dot16, row16 } from "./quant_act";
+import { Q16B, row16, udot } from "./quant_act";
 
 /**
  * The f16 scales of four consecutive Q8_0 blocks (at p, p+34, p+68, p+102) as f32x4: gathered into the high
@@ -30,17 +30,22 @@ import { dot16, row16 } from "./quant_act";
   return i32x4.add(x, i32x4.add(i32x4.dot_i16x8_s(l1, v128.load(a, 32)), i32x4.dot_i16x8_s(h1, v128.load(a, 48))));
 }
 
-/** Activation bytes per 32-element block in the decode loop: int8 values (plain) or the |q| bytes (relaxed). */
-const AB: usize = 32;
-
 /**
  * i32x4 partial dots of the 32 int8 weights at q (one Q8_0 block) with the block's activations at a (the
- * decode loop): on the plain build the int8 activations, both operands widened as they load (load8x8_s, a
- * pmovsxbw with a memory operand); on the relaxed build |q|, with the sign bytes gap further on (q16 - q8).
+ * decode loop). Plain build: a is the int8 q row, both operands widened as they load (load8x8_s, a pmovsxbw
+ * with a memory operand). Relaxed build: a is the max(q, 0) row and a + gap the max(-q, 0) one (quant_act.ts):
+ * w * q = w * max(q, 0) - w * max(-q, 0), and the difference of the two i16 pair sums is exact in i16 (only one
+ * of the pair's terms is non-zero per element, so it is the true |w0 q0 + w1 q1| <= 2 * 128 * 127).
  */
 // @ts-ignore: decorator
 @inline function dotB(q: usize, a: usize, gap: usize): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return dot16(v128.load(q, 16), a, a + gap, 16, dot16(v128.load(q), a, a + gap, 0, i32x4.splat(0)));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const w0 = v128.load(q);
+    const w1 = v128.load(q, 16);
+    const x0 = i16x8.sub(udot(w0, v128.load(a)), udot(w0, v128.load(a + gap)));
+    const x1 = i16x8.sub(udot(w1, v128.load(a, 16)), udot(w1, v128.load(a + gap, 16)));
+    return i32x4.add(i32x4.extadd_pairwise_i16x8_s(x0), i32x4.extadd_pairwise_i16x8_s(x1));
+  }
   // The int8 activations rather than their i16 copy (which prefill's 4-token tile uses): the same op count,
   // and half the bytes, so a long row's activations stay in L1 (the down projection's 8960 columns are 9 KB of
   // int8 against 18 KB of i16; with the i16 copy that matvec ran at 9.2 GB/s against 14.3 at 4480).
@@ -61,17 +66,17 @@ const AB: usize = 32;
  * Q8_0, x ~ dw * q per 32-element block. Both paths work on groups of four blocks: their four i32x4 dots are
  * reduced to one (pair, quad), converted once and multiplied by the four [dw * da] at once, dw gathered by
  * f16x4 and da one vector load (a token's block scales are contiguous). Leftover blocks (nb % 4) go one by one.
- * Prefill (plain SIMD build) tiles four tokens per pass over a weight row, so each weight block is widened and
- * its scales gathered once for four tokens; the relaxed dot widens nothing, so that build goes token by token.
+ * Prefill tiles four tokens per pass over a weight row (both builds, on the i16 rows), so each weight block is
+ * widened and its scales gathered once for four tokens; the relaxed dot would save no op there (two dots and a
+ * subtract per 16 weights and token, against the plain tile's two pmaddwd and an add).
  */
 export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
   const nb = n >> 5;
   const nb4 = nb & ~3;
-  const T4 = ASC_FEATURE_RELAXED_SIMD ? 0 : T & ~3;
-  const step = <usize>n << 1; // q16 bytes per token (plain build)
+  const T4 = T & ~3;
+  const step = <usize>n * <usize>Q16B; // q16 bytes per token
   const dstep = <usize>nb << 2; // d bytes per token
   const os = <usize>outRows << 2;
-  const gap = q16 - q8; // relaxed build: from |q| to its sign bytes
   // Token tiles of ~256 KB of i16 activations: a row's pass over them stays in L2. Untiled, the down projection
   // of a 512-token prefill (8960 columns, 9 MB of activations) streamed every token's activations from memory
   // once per weight row; now the chunk's weight rows are re-read once per tile instead (from L2/L3).
@@ -158,23 +163,25 @@ export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * stride;
     for (let t = T4; t < T; t++) {
-      let a = q8 + <usize>(t * n);
+      // dotB's activations: the int8 q row (plain), the max(q, 0) row with max(-q, 0) gap bytes on (relaxed)
+      let a = ASC_FEATURE_RELAXED_SIMD ? row16(q16, t, n) + (<usize>n << 1) : q8 + <usize>(t * n);
+      const gap = <usize>n;
       let db = d + <usize>t * dstep;
       const op = out + (<usize>(t * outRows + r) << 2);
       let acc = f32x4.splat(0);
       let wb = wr;
       for (const w4 = wr + <usize>nb4 * 34; wb < w4; wb += 136) {
         const x0 = pin(op, dotB(wb + 2, a, gap));
-        const x1 = pin(op, dotB(wb + 36, a + AB, gap));
-        const x2 = pin(op, dotB(wb + 70, a + 2 * AB, gap));
-        const x3 = pin(op, dotB(wb + 104, a + 3 * AB, gap));
+        const x1 = pin(op, dotB(wb + 36, a + 32, gap));
+        const x2 = pin(op, dotB(wb + 70, a + 64, gap));
+        const x3 = pin(op, dotB(wb + 104, a + 96, gap));
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(quad(pair(x0, x1), pair(x2, x3))), f32x4.mul(f16x4(wb), v128.load(db))));
-        a += 4 * AB;
+        a += 128;
         db += 16;
       }
       for (const we = wr + <usize>nb * 34; wb < we; wb += 34) {
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dotB(wb + 2, a, gap)), f32x4.splat(f16(load<u16>(wb)) * load<f32>(db))));
-        a += AB;
+        a += 32;
         db += 4;
       }
       store<f32>(op, hsum(acc));
@@ -182,6 +189,11 @@ export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   }
 }
 
+/**
+ * Q4_0, x ~ dw * (u - 8) per 32-element block, u the nibble (low nibbles: elements 0-15, high: 16-31). Relaxed
+ * build: the nibbles go unsigned into the relaxed dot, and the -8 comes off through the block's sum of q,
+ * sum((u - 8) * q) = sum(u * q) - 8 * s (as -2s in each of the four lanes).
+ */
 export function mm_q4_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
   const nb = n >> 5;
   const mask = i8x16.splat(15);
@@ -192,13 +204,23 @@ export function mm_q4_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
       const a8 = q8 + <usize>(t * n);
       const a16 = row16(q16, t, n);
       const ad = d + (<usize>(t * nb) << 2);
+      const as = s + (<usize>(t * nb) << 2);
       let acc = f32x4.splat(0);
       for (let b = 0; b < nb; b++) {
         const wb = wr + <usize>b * 18;
         const v = v128.load(wb, 2);
         const o = <usize>(b << 5);
-        let i = dot16(i8x16.sub(v128.and(v, mask), eight), a8, a16, o, i32x4.splat(0));
-        i = dot16(i8x16.sub(i8x16.shr_u(v, 4), eight), a8, a16, o + 16, i);
+        let i: v128;
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          const u = i16x8.add(udot(v128.load(a8 + o), v128.and(v, mask)), udot(v128.load(a8 + o, 16), v128.and(i16x8.shr_u(v, 4), mask)));
+          i = i32x4.sub(i32x4.extadd_pairwise_i16x8_s(u), i32x4.splat(load<i32>(as + (<usize>b << 2)) << 1));
+        } else {
+          const lo = i8x16.sub(v128.and(v, mask), eight);
+          const hi = i8x16.sub(i8x16.shr_u(v, 4), eight);
+          const a = a16 + (o << 1);
+          i = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), v128.load(a)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), v128.load(a, 16)));
+          i = i32x4.add(i, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), v128.load(a, 32)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), v128.load(a, 48))));
+        }
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i), f32x4.splat(f16(load<u16>(wb)) * load<f32>(ad + (<usize>b << 2)))));
       }
       store<f32>(out + (<usize>(t * outRows + r) << 2), hsum(acc));

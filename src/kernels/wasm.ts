@@ -94,6 +94,8 @@ class WasmBackend implements WasmKernels {
   readonly name: string;
   readonly threads: number;
   readonly variant: WasmVariant;
+  /** Bytes per element of the Q8 activations' q16 rows (assembly/quant_act.ts Q16B). */
+  private readonly q16b: number;
   private readonly module: WasmModule;
   private readonly scratchBytes: number;
   private readonly arenaBytes?: number;
@@ -117,6 +119,7 @@ class WasmBackend implements WasmKernels {
     const c = compileKernels(o.variant);
     this.module = c.module;
     this.variant = c.variant;
+    this.q16b = c.variant === "relaxed" ? 4 : 2;
     this.threads = Math.max(1, Math.floor(o.threads ?? 1));
     this.scratchBytes = o.scratchBytes ?? 256 << 20;
     this.arenaBytes = o.arenaBytes;
@@ -261,7 +264,7 @@ class WasmBackend implements WasmKernels {
     }
     const { rows, cols } = w;
     const { arena, ptr: wp } = this.locate(w.bytes);
-    const perToken = cols * 4 + rows * 4 + (qop ? cols * 3 + (cols / 32) * 8 + 256 : 128);
+    const perToken = cols * 4 + rows * 4 + (qop ? cols * (1 + this.q16b) + (cols / 32) * 8 + 256 : 128);
     const scaleBytes =
       (w.scale ? w.scale.byteLength + 64 : 0) + (qop ? (cols * 2 + (cols / 32) * 8 + 64) * this.threads : 0);
     this.chunks(arena, x, T, cols, perToken, scaleBytes + 4096, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
@@ -269,7 +272,7 @@ class WasmBackend implements WasmKernels {
       const work = rows * cols * tc;
       if (qop) {
         const [, q8, q16, d, s] = this.quantized(arena, plan, xp, tc, cols, true);
-        if (tc >= 4 && this.variant === "simd" && (w.dtype === "q4_k" || w.dtype === "q6_k")) {
+        if (tc >= 4 && (w.dtype === "q4_k" || w.dtype === "q6_k")) {
           // Prefill: unpack each k-quant row once into per-thread scratch, then four tokens per pass.
           const per = cols * 2 + (cols / 32) * 8;
           const sp = plan.take(per * this.threads);
@@ -329,7 +332,7 @@ class WasmBackend implements WasmKernels {
 
   /**
    * The weights as one mm_multi job, or undefined where that cannot run: mixed or FP8 dtypes, different
-   * widths, several arenas, or a k-quant prefill (T >= 4 on the plain build has its own unpacking path).
+   * widths, several arenas, or a k-quant prefill (T >= 4 has its own unpacking path).
    */
   private fusable(ws: Weight[], T: number): Fusable | undefined {
     const quant = QUANT_OPS[ws[0].dtype] !== undefined;
@@ -338,7 +341,7 @@ class WasmBackend implements WasmKernels {
     for (const w of ws) {
       if (MULTI_KIND[w.dtype] === undefined || (QUANT_OPS[w.dtype] !== undefined) !== quant) return undefined;
       if (w.cols !== ws[0].cols || (quant && w.cols % 32 !== 0)) return undefined;
-      if (T >= 4 && this.variant === "simd" && (w.dtype === "q4_k" || w.dtype === "q6_k")) return undefined;
+      if (T >= 4 && (w.dtype === "q4_k" || w.dtype === "q6_k")) return undefined;
       const loc = this.locate(w.bytes);
       if (arena && loc.arena !== arena) return undefined;
       arena = loc.arena;
@@ -348,8 +351,8 @@ class WasmBackend implements WasmKernels {
   }
 
   /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks when quant). */
-  private static inputBytes(cols: number, quant: boolean): number {
-    return cols * 4 + (quant ? cols * 3 + (cols / 32) * 8 + 256 : 64);
+  private inputBytes(cols: number, quant: boolean): number {
+    return cols * 4 + (quant ? cols * (1 + this.q16b) + (cols / 32) * 8 + 256 : 64);
   }
 
   /**
@@ -359,7 +362,7 @@ class WasmBackend implements WasmKernels {
   private quantized(arena: Arena, plan: ScratchPlan, xp: number, T: number, cols: number, quant: boolean): number[] {
     if (!quant) return [xp, 0, 0, 0, 0];
     const q8 = plan.take(T * cols);
-    const q16 = plan.take(T * cols * 2);
+    const q16 = plan.take(T * cols * this.q16b);
     const d = plan.take((T * cols) / 8);
     const s = plan.take((T * cols) / 8);
     this.quantize(arena, xp, T, cols, [q8, q16, d, s]);
@@ -396,7 +399,7 @@ class WasmBackend implements WasmKernels {
     }
     const cols = ws[0].cols;
     const rows = ws.reduce((a, w) => a + w.rows, 0);
-    const per = WasmBackend.inputBytes(cols, f.quant) + rows * 4 + 64 * ws.length;
+    const per = this.inputBytes(cols, f.quant) + rows * 4 + 64 * ws.length;
     const reserve = 4096 + DESC_BYTES * ws.length;
     this.chunks(f.arena, x, T, cols, per, reserve, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
       const inp = this.quantized(f.arena, plan, xp, tc, cols, f.quant);
@@ -417,8 +420,7 @@ class WasmBackend implements WasmKernels {
     }
     const { arena } = gu;
     const rows = w.down.rows;
-    const per =
-      WasmBackend.inputBytes(hidden, gu.quant) + inter * 4 + WasmBackend.inputBytes(inter, dn.quant) + rows * 4 + 256;
+    const per = this.inputBytes(hidden, gu.quant) + inter * 4 + this.inputBytes(inter, dn.quant) + rows * 4 + 256;
     this.chunks(arena, h, T, hidden, per, 8192, `one token of a ${inter}-wide feed-forward`, (t0, tc, plan, xp) => {
       const gp = plan.take(tc * inter * 4);
       const up = plan.take(tc * inter * 4);

@@ -1,14 +1,19 @@
-// Finds and compiles the AssemblyScript kernel module (build/*.wasm, made by `asc` at build time). The plain
-// SIMD128 build is the default; the relaxed-SIMD build runs only when asked for (R1TS_WASM=relaxed, or the
-// variant option; the conformance suite tests both). Not the default even where the runtime validates it (Node
-// 22+): its Q8_0 dot moves the activation's sign onto the weight byte, and a weight byte of -128 (ggml's quantizer
-// never writes one; other producers may) then flips sign, so the dot is wrong there. And where it was measured
-// (Node 20 under --experimental-wasm-relaxed-simd) it was slower: Q8_0 prefill 19.2 vs 23.7 GMAC/s, Q4_K decode
-// 8.4 vs 9.6 GB/s.
+// Finds and compiles the AssemblyScript kernel module (build/*.wasm, made by `asc` at build time). Two builds:
+// relaxed SIMD (the default wherever the runtime can run it) and plain SIMD128 (the fallback, or R1TS_WASM=simd).
+// The relaxed build's decode kernels put weight bytes into the relaxed dot (one pmaddubsw, 16 multiplies) instead
+// of widening both operands to i16: measured on a 2-core Xeon (Sapphire Rapids), one thread, alternating builds in
+// one process, decode matvecs ran Q8_0 1.17-1.25x, Q4_K 1.32-1.57x, Q6_K 1.13x faster; prefill runs the same
+// tiles in both. Its dots are exact for every weight byte (quant_act.ts says how), so both builds give the same
+// results up to float summation order.
+//
+// Node 20 (V8 11.3) has relaxed SIMD complete but behind --experimental-wasm-relaxed-simd (V8 11.4 shipped it, so
+// Node 22+ validates the build as is). Where validation fails, the flag is set once through node:v8 (wasm features
+// are read at compile time, and worker threads share the process's flags); R1TS_WASM=simd skips that.
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { WA, type WasmModule } from "./wasm_api.js";
 
 export type WasmVariant = "simd" | "relaxed";
@@ -32,12 +37,22 @@ export function wasmPath(variant: WasmVariant): string {
   return buildPath(`r1ts-${variant}.wasm`);
 }
 
+/** Whether the relaxed build runs here, turning on Node 20's flag for it unless the user chose the plain build. */
+function relaxedRuns(bytes: Uint8Array): boolean {
+  if (WA.validate(bytes)) return true;
+  if (process.env.R1TS_WASM === "simd") return false;
+  setFlagsFromString("--experimental-wasm-relaxed-simd");
+  return WA.validate(bytes);
+}
+
 /** The variants this runtime can run, the default first. */
 export function supportedVariants(): WasmVariant[] {
   const out: WasmVariant[] = [];
-  for (const v of ["simd", "relaxed"] as const) {
+  for (const v of ["relaxed", "simd"] as const) {
     const p = wasmPath(v);
-    if (existsSync(p) && WA.validate(readFileSync(p))) out.push(v);
+    if (!existsSync(p)) continue;
+    const bytes = readFileSync(p);
+    if (v === "relaxed" ? relaxedRuns(bytes) : WA.validate(bytes)) out.push(v);
   }
   return out;
 }
@@ -58,7 +73,7 @@ export function compileKernels(variant?: WasmVariant): CompiledKernels {
   if (!ok.includes(pick))
     throw new Error(
       `wasm kernels: the ${pick} build is missing or this runtime cannot run it (available: ${ok.join(", ")})` +
-        (pick === "relaxed" ? "; Node 20 needs --experimental-wasm-relaxed-simd" : ""),
+        (pick === "relaxed" ? "; relaxed SIMD needs Node >= 20 (set R1TS_WASM=simd for the plain build)" : ""),
     );
   return { variant: pick, module: new WA.Module(readFileSync(wasmPath(pick))) };
 }
