@@ -28,6 +28,15 @@ export const P112: f32 = 5.192296858534828e33;
   return reinterpret<f32>(reinterpret<u32>(v) | ((h & 0x8000) << 16));
 }
 
+/**
+ * a * b + c: one fused multiply-add on the relaxed build (f32x4.relaxed_madd, vfmadd where the CPU has FMA;
+ * rounded once, so results differ from the plain build's in the last bits), a multiply and an add otherwise.
+ */
+// @ts-ignore: decorator
+@inline export function fma(a: v128, b: v128, c: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? f32x4.relaxed_madd(a, b, c) : f32x4.add(f32x4.mul(a, b), c);
+}
+
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
