@@ -35,12 +35,11 @@ import { row16, udot } from "./quant_act";
 
 /**
  * Relaxed build: i32x4 partial dots of one Q6_K sub-block, u its 16 6-bit values in [0, 63], with the int8
- * activations at a8 + o: sum((u - 32) * q) as the i16 pair sums of u * q less those of 32 * q (exact in i16).
+ * activations at a8 + o: sum(u * q). The -32 offset comes off four sub-blocks at a time (chunkQ6).
  */
 // @ts-ignore: decorator
 @inline function dotQ6r(u: v128, a8: usize, o: usize): v128 {
-  const x = v128.load(a8 + o);
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.sub(udot(x, u), udot(x, i8x16.splat(32))));
+  return i32x4.extadd_pairwise_i16x8_s(udot(v128.load(a8 + o), u));
 }
 
 /**
@@ -131,7 +130,7 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
  * ((w << 2) ^ 0x80). The i16 shifts move bits across the byte boundary too; the byte masks drop exactly those.
  */
 // @ts-ignore: decorator
-@inline function chunkQ6(q: usize, qh: usize, a8: usize, a16: usize, o: usize, op: usize): v128 {
+@inline function chunkQ6(q: usize, qh: usize, a8: usize, a16: usize, o: usize, op: usize, c32: usize): v128 {
   const qa = v128.load(q);
   const qb = v128.load(q, 32);
   if (ASC_FEATURE_RELAXED_SIMD) {
@@ -147,7 +146,8 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
       dotQ6r(v128.or(v128.and(i16x8.shr_u(qa, 4), m4), v128.and(h, m30)), a8, o + 64),
       dotQ6r(v128.or(v128.and(i16x8.shr_u(qb, 4), m4), v128.and(i16x8.shr_u(h, 2), m30)), a8, o + 96),
     ));
-    return quad(u, v);
+    // sum((u - 32) * q) = sum(u * q) - 32 * sum(q): the four sub-blocks' 32 * sum(q), precomputed in lane order
+    return i32x4.sub(quad(u, v), v128.load(c32));
   }
   const m3c = i8x16.splat(0x3c);
   const mc0 = i8x16.splat(-64);
@@ -187,8 +187,9 @@ export function mm_q6_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
           const o = <usize>((sb << 8) + (hf << 7));
           const q = wb + (hf << 6);
           const qh = wb + 128 + (hf << 5);
-          const ev = chunkQ6(q, qh, a8, a16, o, op); // sub-blocks 0, 2, 4, 6 of the half
-          const od = chunkQ6(q + 16, qh + 16, a8, a16, o + 16, op); // 1, 3, 5, 7
+          const c32 = a16 + (<usize>n << 2) + (o >> 2); // relaxed build: the half's 32 * sums of q (quant_act.ts)
+          const ev = chunkQ6(q, qh, a8, a16, o, op, c32); // sub-blocks 0, 2, 4, 6 of the half
+          const od = chunkQ6(q + 16, qh + 16, a8, a16, o + 16, op, c32 + 16); // 1, 3, 5, 7
           // The half's scales as i32 lanes sc[2k] | sc[2k+1] << 16, split into even and odd; lane k of both
           // is in activation block k.
           const sc = v128.load8x8_s(wb + 192 + (hf << 3));

@@ -3,12 +3,12 @@
 // time, so the bit unpacking and widening are paid once per row instead of once per row per token.
 //   q4_k: w = (d*sc_b) * q - (dmin*m_b), q in [0, 15]            -> wq = q, ws = d*sc_b, wm = dmin*m_b
 //   q6_k: w = d * sc_s * (q - 32) per 16-element sub-block s   -> wq = sc_s*(q-32) (|wq| <= 4096), ws = d, wm = 0
-// Activation layout as quant_act.ts: the i16 q rows of q16 (Q16B bytes per element), d f32[T*nb], s i32[T*nb].
+// Activation layout as quant_act.ts: the i16 q rows of q16 (stride16 bytes apart), d f32[T*nb], s i32[T*nb].
 // Both builds run it: the relaxed dot would need the rows' bytes, and the unpacked rows here are already i16.
 // Scratch per thread: n*2 + nb*8 bytes.
 
 import { f16s, hsum } from "./common";
-import { Q16B } from "./quant_act";
+import { stride16 } from "./quant_act";
 
 /** Unpacks row `wr` of n elements (kind 0 = q4_k, 1 = q6_k) into wq/ws/wm. */
 function unpack(kind: i32, wr: usize, n: i32, wq: usize, ws: usize, wm: usize): void {
@@ -93,7 +93,7 @@ export function prefill_k(kind: i32, w: usize, stride: i32, r0: i32, r1: i32, n:
   const wq = scratch;
   const ws = scratch + (<usize>n << 1);
   const wm = ws + (<usize>nb << 2);
-  const step = <usize>n * <usize>Q16B;
+  const step = stride16(n);
   const dstep = <usize>nb << 2;
   for (let r = r0; r < r1; r++) {
     unpack(kind, w + <usize>r * stride, n, wq, ws, wm);

@@ -1,8 +1,10 @@
 // Activations quantized on the fly to Q8 blocks of 32, so the quantized-weight inner loops are int8 x int8.
 // Layout for T rows of n values (n a multiple of 32, nb = n/32), all four regions caller-provided:
 //   q8 i8[T*n] = q (both builds)
-//   q16: Q16B bytes per element, token t's row at row16(q16, t, n): i16[n] = q widened (saves the widening in
-//        every row's dot); the relaxed-SIMD build follows it with u8[n] = max(q, 0) and u8[n] = max(-q, 0)
+//   q16: token t's row at row16(q16, t, n), stride16(n) bytes: i16[n] = q widened (saves the widening in every
+//        row's dot); the relaxed-SIMD build follows it with u8[n] = max(q, 0), u8[n] = max(-q, 0), and per
+//        128 elements eight i32 32 * (sum of q over 16 elements), for the sub-blocks at 0, 32, 64, 96, 16, 48,
+//        80, 112 (the lane order of kquant_dot.ts chunkQ6: Q6_K's -32 offset, subtracted once per four sub-blocks)
 //   d f32[T*nb]: block scale (x ~ d*q);   s i32[T*nb]: sum of q over the block (for the q4_k mins)
 // The relaxed dot (i16x8.relaxed_dot_i8x16_i7x16_s, one pmaddubsw) is exact only while its second operand is in
 // [0, 127]. Unsigned weights (k-quant and Q4_0 nibbles, Q6_K's 6-bit values) go there directly against the
@@ -10,8 +12,11 @@
 // subtracted: exact for every weight byte, -128 included (moving q's sign onto the weight, llama.cpp's AVX2
 // trick, is not: -(-128) wraps).
 
-/** Bytes per element of a token's q16 row (see above). */
-export const Q16B: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 2;
+/** Bytes of one token's q16 row (see above); src/kernels/wasm.ts q16Bytes mirrors it. */
+// @ts-ignore: decorator
+@inline export function stride16(n: i32): usize {
+  return ASC_FEATURE_RELAXED_SIMD ? (<usize>n << 2) + (<usize>((n + 127) >> 7) << 5) : <usize>n << 1;
+}
 
 export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize): void {
   const nb = n >> 5;
@@ -37,6 +42,12 @@ export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: 
         const hi = i16x8.narrow_i32x4_s(c, e);
         const q = i8x16.narrow_i16x8_s(lo, hi);
         const el = <usize>(b * 32 + h * 16); // element within the row
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          const v = i32x4.add(i32x4.add(a, bb), i32x4.add(c, e));
+          const p = (el & 127) >> 4; // this 16-run's place in its 128 elements -> chunkQ6's lane order
+          const ci = r16 + (<usize>n << 2) + ((el >> 7) << 5) + (<usize>(((p & 1) << 2) + (p >> 1)) << 2);
+          store<i32>(ci, (i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)) << 5);
+        }
         v128.store(q8 + <usize>(t * n) + el, q);
         v128.store(r16 + (el << 1), lo);
         v128.store(r16 + (el << 1), hi, 16);
@@ -68,8 +79,8 @@ export function quantize_rows(x: usize, n: i32, q8: usize, q16: usize, d: usize,
   return i16x8.relaxed_dot_i8x16_i7x16_s(x, u);
 }
 
-/** Start of activation row t in q16 (Q16B bytes per element). */
+/** Start of activation row t in q16. */
 // @ts-ignore: decorator
 @inline export function row16(q16: usize, t: i32, n: i32): usize {
-  return q16 + <usize>t * <usize>n * <usize>Q16B;
+  return q16 + <usize>t * stride16(n);
 }

@@ -4,7 +4,7 @@
 // Block layouts are ggml's (src/core/quant/ggml.ts describes them byte by byte).
 
 import { f16, hsum, P112, pair, pin, quad } from "./common";
-import { Q16B, row16, udot } from "./quant_act";
+import { row16, stride16, udot } from "./quant_act";
 
 /**
  * The f16 scales of four consecutive Q8_0 blocks (at p, p+34, p+68, p+102) as f32x4: gathered into the high
@@ -74,7 +74,7 @@ export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   const nb = n >> 5;
   const nb4 = nb & ~3;
   const T4 = T & ~3;
-  const step = <usize>n * <usize>Q16B; // q16 bytes per token
+  const step = stride16(n); // q16 bytes per token
   const dstep = <usize>nb << 2; // d bytes per token
   const os = <usize>outRows << 2;
   // Token tiles of ~256 KB of i16 activations: a row's pass over them stays in L2. Untiled, the down projection

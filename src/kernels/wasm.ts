@@ -94,8 +94,6 @@ class WasmBackend implements WasmKernels {
   readonly name: string;
   readonly threads: number;
   readonly variant: WasmVariant;
-  /** Bytes per element of the Q8 activations' q16 rows (assembly/quant_act.ts Q16B). */
-  private readonly q16b: number;
   private readonly module: WasmModule;
   private readonly scratchBytes: number;
   private readonly arenaBytes?: number;
@@ -119,7 +117,6 @@ class WasmBackend implements WasmKernels {
     const c = compileKernels(o.variant);
     this.module = c.module;
     this.variant = c.variant;
-    this.q16b = c.variant === "relaxed" ? 4 : 2;
     this.threads = Math.max(1, Math.floor(o.threads ?? 1));
     this.scratchBytes = o.scratchBytes ?? 256 << 20;
     this.arenaBytes = o.arenaBytes;
@@ -264,7 +261,7 @@ class WasmBackend implements WasmKernels {
     }
     const { rows, cols } = w;
     const { arena, ptr: wp } = this.locate(w.bytes);
-    const perToken = cols * 4 + rows * 4 + (qop ? cols * (1 + this.q16b) + (cols / 32) * 8 + 256 : 128);
+    const perToken = cols * 4 + rows * 4 + (qop ? cols + this.q16Bytes(cols) + (cols / 32) * 8 + 256 : 128);
     const scaleBytes =
       (w.scale ? w.scale.byteLength + 64 : 0) + (qop ? (cols * 2 + (cols / 32) * 8 + 64) * this.threads : 0);
     this.chunks(arena, x, T, cols, perToken, scaleBytes + 4096, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
@@ -351,8 +348,13 @@ class WasmBackend implements WasmKernels {
   }
 
   /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks when quant). */
+  /** Bytes of one token's q16 row for an input of `cols` (assembly/quant_act.ts stride16). */
+  private q16Bytes(cols: number): number {
+    return this.variant === "relaxed" ? cols * 4 + Math.ceil(cols / 128) * 32 : cols * 2;
+  }
+
   private inputBytes(cols: number, quant: boolean): number {
-    return cols * 4 + (quant ? cols * (1 + this.q16b) + (cols / 32) * 8 + 256 : 64);
+    return cols * 4 + (quant ? cols + this.q16Bytes(cols) + (cols / 32) * 8 + 256 : 64);
   }
 
   /**
@@ -362,7 +364,7 @@ class WasmBackend implements WasmKernels {
   private quantized(arena: Arena, plan: ScratchPlan, xp: number, T: number, cols: number, quant: boolean): number[] {
     if (!quant) return [xp, 0, 0, 0, 0];
     const q8 = plan.take(T * cols);
-    const q16 = plan.take(T * cols * this.q16b);
+    const q16 = plan.take(T * this.q16Bytes(cols));
     const d = plan.take((T * cols) / 8);
     const s = plan.take((T * cols) / 8);
     this.quantize(arena, xp, T, cols, [q8, q16, d, s]);
