@@ -4,7 +4,7 @@
 // an f32; f16 and fp8 shift their exponent+mantissa into f32 position and rescale by the exponent-bias gap,
 // which is exact for every finite value including subnormals (Inf/NaN weights are not supported).
 
-import { fma, hsum } from "./common";
+import { fma, hsum, rowAt } from "./common";
 
 // bf16 -> f32 puts the 16 bits in the top half of a 32-bit lane: an i16 interleave with zero (one punpcklwd /
 // punpckhwd). It replaced widen-then-shift (pmovzxwd, pslld: two ops per four weights), which had replaced a
@@ -40,7 +40,8 @@ import { fma, hsum } from "./common";
 
 export function mm_f32(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32): void {
   const n8 = n & ~7;
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const xr = x + (<usize>(t * n) << 2);
@@ -61,7 +62,8 @@ export function mm_f32(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize
 
 export function mm_bf16(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32): void {
   const n16 = n & ~15;
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const xr = x + (<usize>(t * n) << 2);
@@ -89,7 +91,8 @@ export function mm_bf16(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usiz
 
 export function mm_f16(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32): void {
   const n8 = n & ~7;
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const xr = x + (<usize>(t * n) << 2);
@@ -118,7 +121,8 @@ export function mm_f16(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize
  * matrix the grid belongs to). scale == 0: no scales (plain fp8).
  */
 export function mm_f8(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize, T: i32, out: usize, outRows: i32, scale: usize, scaleCols: i32, rowOff: i32, e5m2: i32): void {
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     const srow = scale + (<usize>(((r + rowOff) >> 7) * scaleCols) << 2);
     for (let t = 0; t < T; t++) {

@@ -10,7 +10,7 @@
 // the unsigned weight values (Q4_K nibbles, Q6_K's 6-bit values) straight into the relaxed dot with the signed
 // int8 activations: no widening, 16 multiplies per op.
 
-import { f16s, hsum, pair, pin, quad } from "./common";
+import { f16s, hsum, pair, pin, quad, rowAt } from "./common";
 import { row16, udot } from "./quant_act";
 
 /** i32x4 partial dots of two i16x8 weight vectors (16 elements) with activation row a16 at element o. */
@@ -79,7 +79,8 @@ import { row16, udot } from "./quant_act";
 export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
   const nb = n >> 5;
   const nsb = n >> 8;
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const a8 = q8 + <usize>(t * n);
@@ -172,7 +173,8 @@ export function mm_q6_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   const nb = n >> 5;
   const nsb = n >> 8;
   const wk: f32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 1.0 / 1024; // see dotQ6
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const a8 = q8 + <usize>(t * n);

@@ -3,7 +3,7 @@
 // while every token's activations pass over it (prefill reads the weights once, not T times).
 // Block layouts are ggml's (src/core/quant/ggml.ts describes them byte by byte).
 
-import { f16, hsum, P112, pair, pin, quad } from "./common";
+import { f16, hsum, P112, pair, pin, quad, rowAt } from "./common";
 import { row16, stride16, udot } from "./quant_act";
 
 /**
@@ -160,7 +160,8 @@ export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
     }
   }
   }
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = T4; t < T; t++) {
       // dotB's activations: the int8 q row (plain), the max(q, 0) row with max(-q, 0) gap bytes on (relaxed)
@@ -198,7 +199,8 @@ export function mm_q4_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   const nb = n >> 5;
   const mask = i8x16.splat(15);
   const eight = i8x16.splat(8);
-  for (let r = r0; r < r1; r++) {
+  for (let k = 0; k < r1 - r0; k++) {
+    const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const a8 = q8 + <usize>(t * n);
