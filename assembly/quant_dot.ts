@@ -62,6 +62,71 @@ import { row16, stride16, udot } from "./quant_act";
   );
 }
 
+/** Relaxed build: dotB of the Q8_0 weights at q against activations already loaded (|q| split as in dotB). */
+// @ts-ignore: decorator
+@inline function dotPN(q: usize, p0: v128, p1: v128, n0: v128, n1: v128): v128 {
+  const w0 = v128.load(q);
+  const w1 = v128.load(q, 16);
+  const x0 = i16x8.sub(udot(w0, p0), udot(w0, n0));
+  const x1 = i16x8.sub(udot(w1, p1), udot(w1, n1));
+  return i32x4.add(i32x4.extadd_pairwise_i16x8_s(x0), i32x4.extadd_pairwise_i16x8_s(x1));
+}
+
+/**
+ * Relaxed build, decode: rows rA and rB (the two streams' next rows) in one pass, each block's activations
+ * loaded once for both.
+ */
+// @ts-ignore: decorator
+@inline function rowPairQ8(wA: usize, wB: usize, nb: i32, a: usize, gap: usize, db: usize, opA: usize, opB: usize): void {
+  const nb4 = nb & ~3;
+  let accA = f32x4.splat(0);
+  let accB = f32x4.splat(0);
+  let qa = wA;
+  let qb = wB;
+  for (const w4 = wA + <usize>nb4 * 34; qa < w4; qa += 136) {
+    let p0 = v128.load(a);
+    let p1 = v128.load(a, 16);
+    let n0 = v128.load(a + gap);
+    let n1 = v128.load(a + gap, 16);
+    const xA0 = pin(opA, dotPN(qa + 2, p0, p1, n0, n1));
+    const xB0 = pin(opB, dotPN(qb + 2, p0, p1, n0, n1));
+    p0 = v128.load(a, 32);
+    p1 = v128.load(a, 48);
+    n0 = v128.load(a + gap, 32);
+    n1 = v128.load(a + gap, 48);
+    const xA1 = pin(opA, dotPN(qa + 36, p0, p1, n0, n1));
+    const xB1 = pin(opB, dotPN(qb + 36, p0, p1, n0, n1));
+    p0 = v128.load(a, 64);
+    p1 = v128.load(a, 80);
+    n0 = v128.load(a + gap, 64);
+    n1 = v128.load(a + gap, 80);
+    const xA2 = pin(opA, dotPN(qa + 70, p0, p1, n0, n1));
+    const xB2 = pin(opB, dotPN(qb + 70, p0, p1, n0, n1));
+    p0 = v128.load(a, 96);
+    p1 = v128.load(a, 112);
+    n0 = v128.load(a + gap, 96);
+    n1 = v128.load(a + gap, 112);
+    const xA3 = pin(opA, dotPN(qa + 104, p0, p1, n0, n1));
+    const xB3 = pin(opB, dotPN(qb + 104, p0, p1, n0, n1));
+    const da = v128.load(db);
+    accA = f32x4.add(accA, f32x4.mul(f32x4.convert_i32x4_s(quad(pair(xA0, xA1), pair(xA2, xA3))), f32x4.mul(f16x4(qa), da)));
+    accB = f32x4.add(accB, f32x4.mul(f32x4.convert_i32x4_s(quad(pair(xB0, xB1), pair(xB2, xB3))), f32x4.mul(f16x4(qb), da)));
+    a += 128;
+    db += 16;
+    qb += 136;
+  }
+  for (const we = wA + <usize>nb * 34; qa < we; qa += 34) {
+    const da = load<f32>(db);
+    accA = f32x4.add(accA, f32x4.mul(f32x4.convert_i32x4_s(dotB(qa + 2, a, gap)), f32x4.splat(f16(load<u16>(qa)) * da)));
+    accB = f32x4.add(accB, f32x4.mul(f32x4.convert_i32x4_s(dotB(qb + 2, a, gap)), f32x4.splat(f16(load<u16>(qb)) * da)));
+    a += 32;
+    db += 4;
+    qb += 34;
+  }
+  store<f32>(opA, hsum(accA));
+  store<f32>(opB, hsum(accB));
+}
+
 /**
  * Q8_0, x ~ dw * q per 32-element block. Both paths work on groups of four blocks: their four i32x4 dots are
  * reduced to one (pair, quad), converted once and multiplied by the four [dw * da] at once, dw gathered by
@@ -160,7 +225,16 @@ export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
     }
   }
   }
-  for (let k = 0; k < r1 - r0; k++) {
+  let k0 = 0;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    for (; k0 + 1 < r1 - r0; k0 += 2) {
+      const rA = rowAt(r0, r1 - r0, k0);
+      const rB = rowAt(r0, r1 - r0, k0 + 1);
+      for (let t = T4; t < T; t++)
+        rowPairQ8(w + <usize>rA * stride, w + <usize>rB * stride, nb, row16(q16, t, n) + (<usize>n << 1), <usize>n, d + <usize>t * dstep, out + (<usize>(t * outRows + rA) << 2), out + (<usize>(t * outRows + rB) << 2));
+    }
+  }
+  for (let k = k0; k < r1 - r0; k++) {
     const r = rowAt(r0, r1 - r0, k);
     const wr = w + <usize>r * stride;
     for (let t = T4; t < T; t++) {
