@@ -50,17 +50,7 @@ import { row16, udot } from "./quant_act";
  */
 // @ts-ignore: decorator
 @inline function groupQ4(q: usize, a8: usize, a16: usize, o: usize): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    // Relaxed build: each sub-block's two i16 pair-sum vectors (|lane| <= 2 * 15 * 127) add before widening.
-    const v0 = v128.load(q);
-    const v1 = v128.load(q, 16);
-    const m = i8x16.splat(15);
-    const lo = udot(v128.load(a8 + o), v128.and(v0, m));
-    const hi = udot(v128.load(a8 + o, 32), v128.and(i16x8.shr_u(v0, 4), m));
-    const lo2 = i16x8.add(lo, udot(v128.load(a8 + o, 16), v128.and(v1, m)));
-    const hi2 = i16x8.add(hi, udot(v128.load(a8 + o, 48), v128.and(i16x8.shr_u(v1, 4), m)));
-    return pair(i32x4.extadd_pairwise_i16x8_s(lo2), i32x4.extadd_pairwise_i16x8_s(hi2));
-  }
+  if (ASC_FEATURE_RELAXED_SIMD) return groupQ4x(q, v128.load(a8 + o), v128.load(a8 + o, 16), v128.load(a8 + o, 32), v128.load(a8 + o, 48));
   const m = i16x8.splat(15);
   const x0 = v128.load8x8_u(q);
   const x1 = v128.load8x8_u(q, 8);
@@ -72,6 +62,49 @@ import { row16, udot } from "./quant_act";
 }
 
 /**
+ * Relaxed build: groupQ4 with the 64 int8 activations already loaded (x0..x3, 16 each), so that two rows can
+ * share the loads. Each sub-block's two i16 pair-sum vectors (|lane| <= 2 * 15 * 127) add before widening.
+ */
+// @ts-ignore: decorator
+@inline function groupQ4x(q: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const v0 = v128.load(q);
+  const v1 = v128.load(q, 16);
+  const m = i8x16.splat(15);
+  const lo = i16x8.add(udot(x0, v128.and(v0, m)), udot(x1, v128.and(v1, m)));
+  const hi = i16x8.add(udot(x2, v128.and(i16x8.shr_u(v0, 4), m)), udot(x3, v128.and(i16x8.shr_u(v1, 4), m)));
+  return pair(i32x4.extadd_pairwise_i16x8_s(lo), i32x4.extadd_pairwise_i16x8_s(hi));
+}
+
+/**
+ * One Q4_K superblock's float work: acc plus sum_j da_j * (d * sc_j * dot_j - dmin * m_j * s_j) for its eight
+ * sub-blocks, from the groups' pair()s p0..p3 (wb: the superblock, ab: its byte offset in d and s).
+ */
+// @ts-ignore: decorator
+@inline function superQ4(wb: usize, p0: v128, p1: v128, p2: v128, p3: v128, ad: usize, as: usize, ab: usize, acc: v128): v128 {
+  const dd = f32x4.splat(f16s(load<u16>(wb)));
+  const dmin = f32x4.splat(f16s(load<u16>(wb, 2)));
+  // The 12 scale bytes as u32 lanes A, B, C (ggml get_scale_min_k4, four sub-blocks per lane):
+  // [A & 0x3f.., B & 0x3f.., C & 0x0f.. | (A >> 2) & 0x30.., (C >> 4) & 0x0f.. | (B >> 2) & 0x30..]
+  // = bytes sc0-3, m0-3, sc4-7, m4-7.
+  const k = v128.load(wb, 4);
+  const kc = v128.shuffle<i32>(k, i32x4.shr_u(k, 4), 0, 1, 2, 6);
+  const kh = i32x4.shr_u(v128.shuffle<i32>(k, k, 0, 1, 0, 1), 2);
+  const sm = v128.or(
+    v128.and(kc, i32x4(0x3f3f3f3f, 0x3f3f3f3f, 0x0f0f0f0f, 0x0f0f0f0f)),
+    v128.and(kh, i32x4(0, 0, 0x30303030, 0x30303030)),
+  );
+  const sl = i16x8.extend_low_i8x16_u(sm);
+  const sh = i16x8.extend_high_i8x16_u(sm);
+  // four sub-blocks per vector
+  const i0 = f32x4.mul(f32x4.convert_i32x4_s(quad(p0, p1)), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(sl)));
+  const m0 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(sl)), f32x4.convert_i32x4_s(v128.load(as + ab)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(ad + ab), f32x4.sub(f32x4.mul(i0, dd), f32x4.mul(m0, dmin))));
+  const i1 = f32x4.mul(f32x4.convert_i32x4_s(quad(p2, p3)), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(sh)));
+  const m1 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(sh)), f32x4.convert_i32x4_s(v128.load(as + ab, 16)));
+  return f32x4.add(acc, f32x4.mul(v128.load(ad + ab, 16), f32x4.sub(f32x4.mul(i1, dd), f32x4.mul(m1, dmin))));
+}
+
+/**
  * Q4_K: x ~ d * sc_j * q - dmin * m_j per 32-element sub-block j (8 per superblock; the low nibbles of weight
  * bytes [32g, 32g+32) are sub-block 2g, the high ones 2g+1), so
  * dot = sum_j da_j * (d * sc_j * sum(q * a) - dmin * m_j * s_j), s_j the activation block's sum of q.
@@ -79,8 +112,62 @@ import { row16, udot } from "./quant_act";
 export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
   const nb = n >> 5;
   const nsb = n >> 8;
-  for (let k = 0; k < r1 - r0; k++) {
-    const r = rowAt(r0, r1 - r0, k);
+  const nr = r1 - r0;
+  let k0 = 0;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // The two streams' next rows in one pass, each group's activations loaded once for both (as mm_q8_0).
+    for (; k0 + 1 < nr; k0 += 2) {
+      const rA = rowAt(r0, nr, k0);
+      const rB = rowAt(r0, nr, k0 + 1);
+      const wA = w + <usize>rA * stride;
+      const wB = w + <usize>rB * stride;
+      for (let t = 0; t < T; t++) {
+        const a8 = q8 + <usize>(t * n);
+        const ad = d + (<usize>(t * nb) << 2);
+        const as = s + (<usize>(t * nb) << 2);
+        const opA = out + (<usize>(t * outRows + rA) << 2);
+        const opB = out + (<usize>(t * outRows + rB) << 2);
+        let accA = f32x4.splat(0);
+        let accB = f32x4.splat(0);
+        for (let sb = 0; sb < nsb; sb++) {
+          const qa = wA + <usize>sb * 144;
+          const qb = wB + <usize>sb * 144;
+          const o = a8 + <usize>(sb << 8);
+          let x0 = v128.load(o);
+          let x1 = v128.load(o, 16);
+          let x2 = v128.load(o, 32);
+          let x3 = v128.load(o, 48);
+          const a0 = pin(opA, groupQ4x(qa + 16, x0, x1, x2, x3));
+          const b0 = pin(opB, groupQ4x(qb + 16, x0, x1, x2, x3));
+          x0 = v128.load(o, 64);
+          x1 = v128.load(o, 80);
+          x2 = v128.load(o, 96);
+          x3 = v128.load(o, 112);
+          const a1 = pin(opA, groupQ4x(qa + 48, x0, x1, x2, x3));
+          const b1 = pin(opB, groupQ4x(qb + 48, x0, x1, x2, x3));
+          x0 = v128.load(o, 128);
+          x1 = v128.load(o, 144);
+          x2 = v128.load(o, 160);
+          x3 = v128.load(o, 176);
+          const a2 = pin(opA, groupQ4x(qa + 80, x0, x1, x2, x3));
+          const b2 = pin(opB, groupQ4x(qb + 80, x0, x1, x2, x3));
+          x0 = v128.load(o, 192);
+          x1 = v128.load(o, 208);
+          x2 = v128.load(o, 224);
+          x3 = v128.load(o, 240);
+          const a3 = pin(opA, groupQ4x(qa + 112, x0, x1, x2, x3));
+          const b3 = pin(opB, groupQ4x(qb + 112, x0, x1, x2, x3));
+          const ab = <usize>(sb << 5);
+          accA = superQ4(qa, a0, a1, a2, a3, ad, as, ab, accA);
+          accB = superQ4(qb, b0, b1, b2, b3, ad, as, ab, accB);
+        }
+        store<f32>(opA, hsum(accA));
+        store<f32>(opB, hsum(accB));
+      }
+    }
+  }
+  for (let k = k0; k < nr; k++) {
+    const r = rowAt(r0, nr, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const a8 = q8 + <usize>(t * n);
@@ -96,28 +183,7 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
         const p1 = pin(op, groupQ4(wb + 48, a8, a16, o + 64));
         const p2 = pin(op, groupQ4(wb + 80, a8, a16, o + 128));
         const p3 = pin(op, groupQ4(wb + 112, a8, a16, o + 192));
-        const dd = f32x4.splat(f16s(load<u16>(wb)));
-        const dmin = f32x4.splat(f16s(load<u16>(wb, 2)));
-        // The 12 scale bytes as u32 lanes A, B, C (ggml get_scale_min_k4, four sub-blocks per lane):
-        // [A & 0x3f.., B & 0x3f.., C & 0x0f.. | (A >> 2) & 0x30.., (C >> 4) & 0x0f.. | (B >> 2) & 0x30..]
-        // = bytes sc0-3, m0-3, sc4-7, m4-7.
-        const k = v128.load(wb, 4);
-        const kc = v128.shuffle<i32>(k, i32x4.shr_u(k, 4), 0, 1, 2, 6);
-        const kh = i32x4.shr_u(v128.shuffle<i32>(k, k, 0, 1, 0, 1), 2);
-        const sm = v128.or(
-          v128.and(kc, i32x4(0x3f3f3f3f, 0x3f3f3f3f, 0x0f0f0f0f, 0x0f0f0f0f)),
-          v128.and(kh, i32x4(0, 0, 0x30303030, 0x30303030)),
-        );
-        const sl = i16x8.extend_low_i8x16_u(sm);
-        const sh = i16x8.extend_high_i8x16_u(sm);
-        const ab = <usize>(sb << 5); // byte offset of the superblock's 8 blocks in d and s
-        // sum_j da_j * (d * sc_j * dot_j - dmin * m_j * s_j), four sub-blocks per vector
-        const i0 = f32x4.mul(f32x4.convert_i32x4_s(quad(p0, p1)), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(sl)));
-        const m0 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(sl)), f32x4.convert_i32x4_s(v128.load(as + ab)));
-        acc = f32x4.add(acc, f32x4.mul(v128.load(ad + ab), f32x4.sub(f32x4.mul(i0, dd), f32x4.mul(m0, dmin))));
-        const i1 = f32x4.mul(f32x4.convert_i32x4_s(quad(p2, p3)), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(sh)));
-        const m1 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(sh)), f32x4.convert_i32x4_s(v128.load(as + ab, 16)));
-        acc = f32x4.add(acc, f32x4.mul(v128.load(ad + ab, 16), f32x4.sub(f32x4.mul(i1, dd), f32x4.mul(m1, dmin))));
+        acc = superQ4(wb, p0, p1, p2, p3, ad, as, <usize>(sb << 5), acc);
       }
       store<f32>(op, hsum(acc));
     }
