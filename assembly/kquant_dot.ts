@@ -35,11 +35,11 @@ import { row16, udot } from "./quant_act";
 
 /**
  * Relaxed build: i32x4 partial dots of one Q6_K sub-block, u its 16 6-bit values in [0, 63], with the int8
- * activations at a8 + o: sum(u * q). The -32 offset comes off four sub-blocks at a time (chunkQ6).
+ * activations x: sum(u * q). The -32 offset comes off four sub-blocks at a time (chunkQ6).
  */
 // @ts-ignore: decorator
-@inline function dotQ6r(u: v128, a8: usize, o: usize): v128 {
-  return i32x4.extadd_pairwise_i16x8_s(udot(v128.load(a8 + o), u));
+@inline function dotQ6r(u: v128, x: v128): v128 {
+  return i32x4.extadd_pairwise_i16x8_s(udot(x, u));
 }
 
 /**
@@ -200,22 +200,8 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
 @inline function chunkQ6(q: usize, qh: usize, a8: usize, a16: usize, o: usize, op: usize, c32: usize): v128 {
   const qa = v128.load(q);
   const qb = v128.load(q, 32);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    // The 6-bit values themselves: low nibble, qh bit pair into bits 4-5 (prefill_k.ts unpacks the same way).
-    const h = v128.load(qh);
-    const m4 = i8x16.splat(15);
-    const m30 = i8x16.splat(0x30);
-    const u = pin(op, pair(
-      dotQ6r(v128.or(v128.and(qa, m4), v128.and(i16x8.shl(h, 4), m30)), a8, o),
-      dotQ6r(v128.or(v128.and(qb, m4), v128.and(i16x8.shl(h, 2), m30)), a8, o + 32),
-    ));
-    const v = pin(op, pair(
-      dotQ6r(v128.or(v128.and(i16x8.shr_u(qa, 4), m4), v128.and(h, m30)), a8, o + 64),
-      dotQ6r(v128.or(v128.and(i16x8.shr_u(qb, 4), m4), v128.and(i16x8.shr_u(h, 2), m30)), a8, o + 96),
-    ));
-    // sum((u - 32) * q) = sum(u * q) - 32 * sum(q): the four sub-blocks' 32 * sum(q), precomputed in lane order
-    return i32x4.sub(quad(u, v), v128.load(c32));
-  }
+  if (ASC_FEATURE_RELAXED_SIMD)
+    return chunkQ6x(q, qh, v128.load(a8 + o), v128.load(a8 + o, 32), v128.load(a8 + o, 64), v128.load(a8 + o, 96), op, c32);
   const m3c = i8x16.splat(0x3c);
   const mc0 = i8x16.splat(-64);
   const hb = v128.xor(v128.load(qh), i8x16.splat(-86)); // flips bits 1, 3, 5, 7
@@ -231,6 +217,44 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
 }
 
 /**
+ * Relaxed build: chunkQ6 with the four runs' 16 activations already loaded (x0..x3: elements o, o+32, o+64,
+ * o+96), so that two rows can share the loads. The 6-bit values themselves: low nibble, qh bit pair into bits 4-5
+ * (prefill_k.ts unpacks the same way).
+ */
+// @ts-ignore: decorator
+@inline function chunkQ6x(q: usize, qh: usize, x0: v128, x1: v128, x2: v128, x3: v128, op: usize, c32: usize): v128 {
+  const qa = v128.load(q);
+  const qb = v128.load(q, 32);
+  const h = v128.load(qh);
+  const m4 = i8x16.splat(15);
+  const m30 = i8x16.splat(0x30);
+  const u = pin(op, pair(
+    dotQ6r(v128.or(v128.and(qa, m4), v128.and(i16x8.shl(h, 4), m30)), x0),
+    dotQ6r(v128.or(v128.and(qb, m4), v128.and(i16x8.shl(h, 2), m30)), x1),
+  ));
+  const v = pin(op, pair(
+    dotQ6r(v128.or(v128.and(i16x8.shr_u(qa, 4), m4), v128.and(h, m30)), x2),
+    dotQ6r(v128.or(v128.and(i16x8.shr_u(qb, 4), m4), v128.and(i16x8.shr_u(h, 2), m30)), x3),
+  ));
+  // sum((u - 32) * q) = sum(u * q) - 32 * sum(q): the four sub-blocks' 32 * sum(q), precomputed in lane order
+  return i32x4.sub(quad(u, v), v128.load(c32));
+}
+
+/**
+ * One Q6_K half's float work: acc plus its sub-blocks' dots ev (0, 2, 4, 6) and od (1, 3, 5, 7) times their
+ * scales, d (dd) and the activation scales. The half's scales as i32 lanes sc[2k] | sc[2k+1] << 16, split into
+ * even and odd; lane k of both is in activation block k (ab: the half's first block's byte offset in d).
+ */
+// @ts-ignore: decorator
+@inline function halfQ6(sc8: usize, ev: v128, od: v128, dd: v128, ab: usize, acc: v128): v128 {
+  const sc = v128.load8x8_s(sc8);
+  const sd = f32x4.mul(dd, v128.load(ab));
+  const se = f32x4.convert_i32x4_s(i32x4.shr_s(i32x4.shl(sc, 16), 16));
+  const so = f32x4.convert_i32x4_s(i32x4.shr_s(sc, 16));
+  return f32x4.add(acc, f32x4.mul(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(ev), se), f32x4.mul(f32x4.convert_i32x4_s(od), so)), sd));
+}
+
+/**
  * Q6_K: x ~ d * sc_j * (w - 32) per 16-element sub-block j (16 per superblock, int8 sc). Each 128-element half
  * has 64 ql bytes (low nibbles: elements 0-31 / 32-63 in ql[0..32) / ql[32..64); high nibbles: 64-95 / 96-127),
  * 32 qh bytes (bit pairs 0-1, 2-3, 4-5, 6-7 for those four runs) and 8 scales, sc_j for j = element / 16.
@@ -239,8 +263,59 @@ export function mm_q6_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   const nb = n >> 5;
   const nsb = n >> 8;
   const wk: f32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 1.0 / 1024; // see dotQ6
-  for (let k = 0; k < r1 - r0; k++) {
-    const r = rowAt(r0, r1 - r0, k);
+  const nr = r1 - r0;
+  let k0 = 0;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // The two streams' next rows in one pass, each chunk's activations loaded once for both (as mm_q8_0).
+    for (; k0 + 1 < nr; k0 += 2) {
+      const rA = rowAt(r0, nr, k0);
+      const rB = rowAt(r0, nr, k0 + 1);
+      const wA = w + <usize>rA * stride;
+      const wB = w + <usize>rB * stride;
+      for (let t = 0; t < T; t++) {
+        const a8 = q8 + <usize>(t * n);
+        const a16 = row16(q16, t, n);
+        const ad = d + (<usize>(t * nb) << 2);
+        const opA = out + (<usize>(t * outRows + rA) << 2);
+        const opB = out + (<usize>(t * outRows + rB) << 2);
+        let accA = f32x4.splat(0);
+        let accB = f32x4.splat(0);
+        for (let sb = 0; sb < nsb; sb++) {
+          const qa = wA + <usize>sb * 210;
+          const qb = wB + <usize>sb * 210;
+          const ddA = f32x4.splat(f16s(load<u16>(qa, 208)));
+          const ddB = f32x4.splat(f16s(load<u16>(qb, 208)));
+          for (let hf = 0; hf < 2; hf++) {
+            const o = <usize>((sb << 8) + (hf << 7));
+            const x = a8 + o;
+            const c32 = a16 + (<usize>n << 2) + (o >> 2);
+            const hq = <usize>(hf << 6);
+            const hh = <usize>(128 + (hf << 5));
+            let x0 = v128.load(x);
+            let x1 = v128.load(x, 32);
+            let x2 = v128.load(x, 64);
+            let x3 = v128.load(x, 96);
+            const evA = chunkQ6x(qa + hq, qa + hh, x0, x1, x2, x3, opA, c32);
+            const evB = chunkQ6x(qb + hq, qb + hh, x0, x1, x2, x3, opB, c32);
+            x0 = v128.load(x, 16);
+            x1 = v128.load(x, 48);
+            x2 = v128.load(x, 80);
+            x3 = v128.load(x, 112);
+            const odA = chunkQ6x(qa + hq + 16, qa + hh + 16, x0, x1, x2, x3, opA, c32 + 16);
+            const odB = chunkQ6x(qb + hq + 16, qb + hh + 16, x0, x1, x2, x3, opB, c32 + 16);
+            const ab = ad + (<usize>((sb << 3) + (hf << 2)) << 2);
+            const sc = <usize>(192 + (hf << 3));
+            accA = halfQ6(qa + sc, evA, odA, ddA, ab, accA);
+            accB = halfQ6(qb + sc, evB, odB, ddB, ab, accB);
+          }
+        }
+        store<f32>(opA, hsum(accA));
+        store<f32>(opB, hsum(accB));
+      }
+    }
+  }
+  for (let k = k0; k < nr; k++) {
+    const r = rowAt(r0, nr, k);
     const wr = w + <usize>r * stride;
     for (let t = 0; t < T; t++) {
       const a8 = q8 + <usize>(t * n);
@@ -258,13 +333,7 @@ export function mm_q6_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
           const c32 = a16 + (<usize>n << 2) + (o >> 2); // relaxed build: the half's 32 * sums of q (quant_act.ts)
           const ev = chunkQ6(q, qh, a8, a16, o, op, c32); // sub-blocks 0, 2, 4, 6 of the half
           const od = chunkQ6(q + 16, qh + 16, a8, a16, o + 16, op, c32 + 16); // 1, 3, 5, 7
-          // The half's scales as i32 lanes sc[2k] | sc[2k+1] << 16, split into even and odd; lane k of both
-          // is in activation block k.
-          const sc = v128.load8x8_s(wb + 192 + (hf << 3));
-          const sd = f32x4.mul(dd, v128.load(ad + (<usize>((sb << 3) + (hf << 2)) << 2)));
-          const se = f32x4.convert_i32x4_s(i32x4.shr_s(i32x4.shl(sc, 16), 16));
-          const so = f32x4.convert_i32x4_s(i32x4.shr_s(sc, 16));
-          acc = f32x4.add(acc, f32x4.mul(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(ev), se), f32x4.mul(f32x4.convert_i32x4_s(od), so)), sd));
+          acc = halfQ6(wb + 192 + (hf << 3), ev, od, dd, ad + (<usize>((sb << 3) + (hf << 2)) << 2), acc);
         }
       }
       store<f32>(op, hsum(acc));
