@@ -191,7 +191,13 @@ async function ggufRow(
 function r1Row(key: string, path: string, k: WasmKernels, rows: Row[], note?: string): void {
   const loaded = loadForBench(path, k);
   let r1: { prefill: number; decode: number } | undefined;
-  for (let r = 0; r < ROUNDS; r++) r1 = best(timeR1(loaded.model), r1);
+  for (let r = 0; r < ROUNDS; r++) {
+    const a = timeR1(loaded.model);
+    process.stderr.write(
+      `bench: ${key} round ${r + 1}: r1ts ${fmt(a.prefill)} / ${fmt(a.decode)} tok/s (prefill / decode)\n`,
+    );
+    r1 = best(a, r1);
+  }
   rows.push({
     model: key,
     engine: `r1ts ${k.variant}`,
