@@ -198,10 +198,10 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
  */
 // @ts-ignore: decorator
 @inline function chunkQ6(q: usize, qh: usize, a8: usize, a16: usize, o: usize, op: usize, c32: usize): v128 {
-  const qa = v128.load(q);
-  const qb = v128.load(q, 32);
   if (ASC_FEATURE_RELAXED_SIMD)
     return chunkQ6x(q, qh, v128.load(a8 + o), v128.load(a8 + o, 32), v128.load(a8 + o, 64), v128.load(a8 + o, 96), op, c32);
+  const qa = v128.load(q);
+  const qb = v128.load(q, 32);
   const m3c = i8x16.splat(0x3c);
   const mc0 = i8x16.splat(-64);
   const hb = v128.xor(v128.load(qh), i8x16.splat(-86)); // flips bits 1, 3, 5, 7

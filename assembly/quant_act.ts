@@ -12,6 +12,8 @@
 // subtracted: exact for every weight byte, -128 included (moving q's sign onto the weight, llama.cpp's AVX2
 // trick, is not: -(-128) wraps).
 
+import { hsumi } from "./common";
+
 /** Bytes of one token's q16 row (see above); src/kernels/wasm.ts q16Bytes mirrors it. */
 // @ts-ignore: decorator
 @inline export function stride16(n: i32): usize {
@@ -37,17 +39,12 @@ export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: 
         const bb = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh, 16), id)));
         const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh, 32), id)));
         const e = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh, 48), id)));
-        sum = i32x4.add(sum, i32x4.add(i32x4.add(a, bb), i32x4.add(c, e)));
+        const v = i32x4.add(i32x4.add(a, bb), i32x4.add(c, e)); // this 16-run's q, summed in lanes
+        sum = i32x4.add(sum, v);
         const lo = i16x8.narrow_i32x4_s(a, bb);
         const hi = i16x8.narrow_i32x4_s(c, e);
         const q = i8x16.narrow_i16x8_s(lo, hi);
         const el = <usize>(b * 32 + h * 16); // element within the row
-        if (ASC_FEATURE_RELAXED_SIMD) {
-          const v = i32x4.add(i32x4.add(a, bb), i32x4.add(c, e));
-          const p = (el & 127) >> 4; // this 16-run's place in its 128 elements -> chunkQ6's lane order
-          const ci = r16 + (<usize>n << 2) + ((el >> 7) << 5) + (<usize>(((p & 1) << 2) + (p >> 1)) << 2);
-          store<i32>(ci, (i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)) << 5);
-        }
         v128.store(q8 + <usize>(t * n) + el, q);
         v128.store(r16 + (el << 1), lo);
         v128.store(r16 + (el << 1), hi, 16);
@@ -55,9 +52,11 @@ export function quantize_q8(x: usize, T: i32, n: i32, q8: usize, q16: usize, d: 
           const z = i8x16.splat(0);
           v128.store(r16 + (<usize>n << 1) + el, i8x16.max_s(q, z));
           v128.store(r16 + <usize>n * 3 + el, i8x16.max_s(i8x16.neg(q), z)); // |q| <= 127: no wrap
+          const p = (el & 127) >> 4; // this 16-run's place in its 128 elements -> chunkQ6's lane order
+          store<i32>(r16 + (<usize>n << 2) + ((el >> 7) << 5) + (<usize>(((p & 1) << 2) + (p >> 1)) << 2), hsumi(v) << 5);
         }
       }
-      store<i32>(s + (<usize>(t * nb + b) << 2), i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3));
+      store<i32>(s + (<usize>(t * nb + b) << 2), hsumi(sum));
     }
   }
 }

@@ -30,6 +30,16 @@ import { row16, stride16, udot } from "./quant_act";
   return i32x4.add(x, i32x4.add(i32x4.dot_i16x8_s(l1, v128.load(a, 32)), i32x4.dot_i16x8_s(h1, v128.load(a, 48))));
 }
 
+/** Relaxed build: dotB of the Q8_0 weights at q against its activations already loaded (max(q, 0): p0, p1; max(-q, 0): n0, n1). */
+// @ts-ignore: decorator
+@inline function dotPN(q: usize, p0: v128, p1: v128, n0: v128, n1: v128): v128 {
+  const w0 = v128.load(q);
+  const w1 = v128.load(q, 16);
+  const x0 = i16x8.sub(udot(w0, p0), udot(w0, n0));
+  const x1 = i16x8.sub(udot(w1, p1), udot(w1, n1));
+  return i32x4.add(i32x4.extadd_pairwise_i16x8_s(x0), i32x4.extadd_pairwise_i16x8_s(x1));
+}
+
 /**
  * i32x4 partial dots of the 32 int8 weights at q (one Q8_0 block) with the block's activations at a (the
  * decode loop). Plain build: a is the int8 q row, both operands widened as they load (load8x8_s, a pmovsxbw
@@ -39,13 +49,7 @@ import { row16, stride16, udot } from "./quant_act";
  */
 // @ts-ignore: decorator
 @inline function dotB(q: usize, a: usize, gap: usize): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const w0 = v128.load(q);
-    const w1 = v128.load(q, 16);
-    const x0 = i16x8.sub(udot(w0, v128.load(a)), udot(w0, v128.load(a + gap)));
-    const x1 = i16x8.sub(udot(w1, v128.load(a, 16)), udot(w1, v128.load(a + gap, 16)));
-    return i32x4.add(i32x4.extadd_pairwise_i16x8_s(x0), i32x4.extadd_pairwise_i16x8_s(x1));
-  }
+  if (ASC_FEATURE_RELAXED_SIMD) return dotPN(q, v128.load(a), v128.load(a, 16), v128.load(a + gap), v128.load(a + gap, 16));
   // The int8 activations rather than their i16 copy (which prefill's 4-token tile uses): the same op count,
   // and half the bytes, so a long row's activations stay in L1 (the down projection's 8960 columns are 9 KB of
   // int8 against 18 KB of i16; with the i16 copy that matvec ran at 9.2 GB/s against 14.3 at 4480).
@@ -60,16 +64,6 @@ import { row16, stride16, udot } from "./quant_act";
       i32x4.dot_i16x8_s(v128.load8x8_s(q, 24), v128.load8x8_s(a, 24)),
     ),
   );
-}
-
-/** Relaxed build: dotB of the Q8_0 weights at q against activations already loaded (|q| split as in dotB). */
-// @ts-ignore: decorator
-@inline function dotPN(q: usize, p0: v128, p1: v128, n0: v128, n1: v128): v128 {
-  const w0 = v128.load(q);
-  const w1 = v128.load(q, 16);
-  const x0 = i16x8.sub(udot(w0, p0), udot(w0, n0));
-  const x1 = i16x8.sub(udot(w1, p1), udot(w1, n1));
-  return i32x4.add(i32x4.extadd_pairwise_i16x8_s(x0), i32x4.extadd_pairwise_i16x8_s(x1));
 }
 
 /**

@@ -50,8 +50,14 @@ function argmax(v: Float32Array): number {
   return b;
 }
 
+/** One engine's tokens/s over a round. */
+interface Timing {
+  prefill: number;
+  decode: number;
+}
+
 /** Prefill PROMPT tokens, then GEN greedy decode steps: tokens/s for each phase. */
-function timeR1(model: CausalLM, nPrompt = PROMPT, nGen = GEN): { prefill: number; decode: number } {
+function timeR1(model: CausalLM, nPrompt = PROMPT, nGen = GEN): Timing {
   const toks = prompt(model.config.vocabSize, nPrompt);
   const cache = model.newCache(nPrompt + nGen + 8);
   let t0 = performance.now();
@@ -66,7 +72,7 @@ function timeR1(model: CausalLM, nPrompt = PROMPT, nGen = GEN): { prefill: numbe
 // ---- node-llama-cpp (optional dev dependency) ---------------------------------------------------------------------
 
 interface LlamaRunner {
-  time(): Promise<{ prefill: number; decode: number }>;
+  time(): Promise<Timing>;
   dispose(): Promise<void>;
 }
 
@@ -120,7 +126,7 @@ async function llamaRunner(file: string, vocab: number): Promise<LlamaRunner | s
 
 // ---- runs ------------------------------------------------------------------------------------------------------
 
-function best(a: { prefill: number; decode: number }, b?: { prefill: number; decode: number }) {
+function best(a: Timing, b?: Timing) {
   return b ? { prefill: Math.max(a.prefill, b.prefill), decode: Math.max(a.decode, b.decode) } : a;
 }
 
@@ -135,19 +141,15 @@ async function ggufRow(
   const file = qwenGguf(DIR, kind, shape);
   const loaded: Loaded = loadForBench(file, k);
   const llama = await llamaRunner(file, loaded.model.config.vocabSize);
-  let r1: { prefill: number; decode: number } | undefined;
-  let ll: { prefill: number; decode: number } | undefined;
+  let r1: Timing | undefined;
+  let ll: Timing | undefined;
   for (let r = 0; r < ROUNDS; r++) {
     k.setThreads(THREADS);
     const a = timeR1(loaded.model);
     r1 = best(a, r1);
     const b = typeof llama !== "string" ? await llama.time() : undefined;
     if (b) ll = best(b, ll);
-    process.stderr.write(
-      `bench: ${key} round ${r + 1}: r1ts ${fmt(a.prefill)} / ${fmt(a.decode)}` +
-        (b ? `, llama.cpp ${fmt(b.prefill)} / ${fmt(b.decode)}` : "") +
-        " tok/s (prefill / decode)\n",
-    );
+    roundLine(key, r, a, b);
   }
   const gb = loaded.activeBytes / 1e9;
   if (r1) {
@@ -188,14 +190,20 @@ async function ggufRow(
   if (typeof llama !== "string") await llama.dispose();
 }
 
+/** One round's figures on stderr (the table keeps only the best round). */
+function roundLine(key: string, r: number, a: Timing, b?: Timing): void {
+  const llama = b ? `, llama.cpp ${fmt(b.prefill)} / ${fmt(b.decode)}` : "";
+  process.stderr.write(
+    `bench: ${key} round ${r + 1}: r1ts ${fmt(a.prefill)} / ${fmt(a.decode)}${llama} tok/s (prefill / decode)\n`,
+  );
+}
+
 function r1Row(key: string, path: string, k: WasmKernels, rows: Row[], note?: string): void {
   const loaded = loadForBench(path, k);
-  let r1: { prefill: number; decode: number } | undefined;
+  let r1: Timing | undefined;
   for (let r = 0; r < ROUNDS; r++) {
     const a = timeR1(loaded.model);
-    process.stderr.write(
-      `bench: ${key} round ${r + 1}: r1ts ${fmt(a.prefill)} / ${fmt(a.decode)} tok/s (prefill / decode)\n`,
-    );
+    roundLine(key, r, a);
     r1 = best(a, r1);
   }
   rows.push({

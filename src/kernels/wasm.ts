@@ -347,12 +347,12 @@ class WasmBackend implements WasmKernels {
     return arena && { arena, ptrs, quant };
   }
 
-  /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks when quant). */
   /** Bytes of one token's q16 row for an input of `cols` (assembly/quant_act.ts stride16). */
   private q16Bytes(cols: number): number {
     return this.variant === "relaxed" ? cols * 4 + Math.ceil(cols / 128) * 32 : cols * 2;
   }
 
+  /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks when quant). */
   private inputBytes(cols: number, quant: boolean): number {
     return cols * 4 + (quant ? cols + this.q16Bytes(cols) + (cols / 32) * 8 + 256 : 64);
   }

@@ -2,8 +2,8 @@
 // relaxed SIMD (the default wherever the runtime can run it) and plain SIMD128 (the fallback, or R1TS_WASM=simd).
 // The relaxed build's decode kernels put weight bytes into the relaxed dot (one pmaddubsw, 16 multiplies) instead
 // of widening both operands to i16: measured on a 2-core Xeon (Sapphire Rapids), one thread, alternating builds in
-// one process, decode matvecs ran Q8_0 1.17-1.25x, Q4_K 1.32-1.57x, Q6_K 1.13x faster; prefill runs the same
-// tiles in both. Its dots are exact for every weight byte (quant_act.ts says how), so both builds give the same
+// one process, decode matvecs ran Q8_0 1.17-1.25x, Q4_K 1.32-1.57x, Q6_K 1.21-1.46x faster (before the two-row
+// passes, which only the relaxed build's quantized kernels have); prefill runs the same tiles in both. Its dots are exact for every weight byte (quant_act.ts says how), so both builds give the same
 // results up to float summation order.
 //
 // Node 20 (V8 11.3) has relaxed SIMD complete but behind --experimental-wasm-relaxed-simd (V8 11.4 shipped it, so
