@@ -69,7 +69,8 @@ export function mm_f32(w: usize, stride: i32, r0: i32, r1: i32, n: i32, x: usize
 }
 
 /**
- * BF16 rows, two at a time: the two streams' next rows (rowAt) in one pass, each x vector loaded once for both.
+ * BF16 rows, two at a time: rowAt's next two rows (from two of its streams) in one pass, each x vector loaded
+ * once for both.
  * Same-process A/B against one row at a time (relaxed builds, means): DRAM-resident 8960x1536 1.13-1.30x on two
  * threads (20-21 GB/s at best, read_bw's 20), 1.19-1.25x on one; 1536x8960 1.29x. An odd last row goes alone.
  */

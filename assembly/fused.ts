@@ -33,7 +33,7 @@ export const DESC_BYTES: i32 = 32;
  * rows [lo, hi) are matrix j's rows [lo - first, hi - first), written to its own out [T, rows].
  * Kinds: 0 q8_0, 1 q4_0, 2 q4_k, 3 q6_k, 4 f32, 5 bf16, 6 f16.
  */
-export function mm_multi(desc: usize, nd: i32, r0: i32, r1: i32, n: i32, x: usize, q8: usize, q16: usize, d: usize, s: usize, T: i32): void {
+export function mm_multi(desc: usize, nd: i32, r0: i32, r1: i32, n: i32, x: usize, q8: usize, q16: usize, d: usize, s: usize, T: i32, qx: usize, scratch: usize): void {
   for (let j = 0; j < nd; j++) {
     const p = desc + <usize>(j * DESC_BYTES);
     const first = load<i32>(p, 12);
@@ -45,7 +45,7 @@ export function mm_multi(desc: usize, nd: i32, r0: i32, r1: i32, n: i32, x: usiz
     const stride = load<i32>(p, 8);
     const out = <usize>load<u32>(p, 20);
     switch (load<i32>(p)) {
-      case 0: mm_q8_0(w, stride, lo, hi, n, q8, q16, d, s, T, out, rows); break;
+      case 0: mm_q8_0(w, stride, lo, hi, n, q8, q16, d, s, T, out, rows, qx, scratch); break;
       case 1: mm_q4_0(w, stride, lo, hi, n, q8, q16, d, s, T, out, rows); break;
       case 2: mm_q4_k(w, stride, lo, hi, n, q8, q16, d, s, T, out, rows); break;
       case 3: mm_q6_k(w, stride, lo, hi, n, q8, q16, d, s, T, out, rows); break;

@@ -115,7 +115,8 @@ export function mm_q4_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   const nr = r1 - r0;
   let k0 = 0;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    // The two streams' next rows in one pass, each group's activations loaded once for both (as mm_q8_0).
+    // rowAt's next two rows (two of its streams) in one pass, each group's activations loaded once for both
+    // (as mm_q8_0).
     for (; k0 + 1 < nr; k0 += 2) {
       const rA = rowAt(r0, nr, k0);
       const rB = rowAt(r0, nr, k0 + 1);
@@ -266,7 +267,8 @@ export function mm_q6_k(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usi
   const nr = r1 - r0;
   let k0 = 0;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    // The two streams' next rows in one pass, each chunk's activations loaded once for both (as mm_q8_0).
+    // rowAt's next two rows (two of its streams) in one pass, each chunk's activations loaded once for both
+    // (as mm_q8_0).
     for (; k0 + 1 < nr; k0 += 2) {
       const rA = rowAt(r0, nr, k0);
       const rB = rowAt(r0, nr, k0 + 1);

@@ -4,7 +4,8 @@
 // Block layouts are ggml's (src/core/quant/ggml.ts describes them byte by byte).
 
 import { f16, hsum, P112, pair, pin, quad, rowAt } from "./common";
-import { row16, stride16, udot } from "./quant_act";
+import { prefill_q8 } from "./prefill_q8";
+import { row16, udot } from "./quant_act";
 
 /**
  * The f16 scales of four consecutive Q8_0 blocks (at p, p+34, p+68, p+102) as f32x4: gathered into the high
@@ -18,16 +19,6 @@ import { row16, stride16, udot } from "./quant_act";
   v = v128.load16_lane(p, v, 5, 68);
   v = v128.load16_lane(p, v, 7, 102);
   return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffe000)), f32x4.splat(P112));
-}
-
-/**
- * i32x4 partial dots of one block's weights, widened to i16 (l0, h0: bytes 0-15; l1, h1: 16-31), with the
- * block's i16 activations at a; two independent add chains.
- */
-// @ts-ignore: decorator
-@inline function dotW(l0: v128, h0: v128, l1: v128, h1: v128, a: usize): v128 {
-  const x = i32x4.add(i32x4.dot_i16x8_s(l0, v128.load(a)), i32x4.dot_i16x8_s(h0, v128.load(a, 16)));
-  return i32x4.add(x, i32x4.add(i32x4.dot_i16x8_s(l1, v128.load(a, 32)), i32x4.dot_i16x8_s(h1, v128.load(a, 48))));
 }
 
 /** Relaxed build: dotB of the Q8_0 weights at q against its activations already loaded (max(q, 0): p0, p1; max(-q, 0): n0, n1). */
@@ -50,7 +41,7 @@ import { row16, stride16, udot } from "./quant_act";
 // @ts-ignore: decorator
 @inline function dotB(q: usize, a: usize, gap: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return dotPN(q, v128.load(a), v128.load(a, 16), v128.load(a + gap), v128.load(a + gap, 16));
-  // The int8 activations rather than their i16 copy (which prefill's 4-token tile uses): the same op count,
+  // The int8 activations rather than their i16 copy (which the k-quant prefill uses): the same op count,
   // and half the bytes, so a long row's activations stay in L1 (the down projection's 8960 columns are 9 KB of
   // int8 against 18 KB of i16; with the i16 copy that matvec ran at 9.2 GB/s against 14.3 at 4480).
   const x = i32x4.add(
@@ -67,8 +58,8 @@ import { row16, stride16, udot } from "./quant_act";
 }
 
 /**
- * Relaxed build, decode: rows rA and rB (the two streams' next rows) in one pass, each block's activations
- * loaded once for both.
+ * Relaxed build, decode: rows rA and rB (rowAt's next two, from two of its streams) in one pass, each block's
+ * activations loaded once for both.
  */
 // @ts-ignore: decorator
 @inline function rowPairQ8(wA: usize, wB: usize, nb: i32, a: usize, gap: usize, db: usize, opA: usize, opB: usize): void {
@@ -122,103 +113,18 @@ import { row16, stride16, udot } from "./quant_act";
 }
 
 /**
- * Q8_0, x ~ dw * q per 32-element block. Both paths work on groups of four blocks: their four i32x4 dots are
- * reduced to one (pair, quad), converted once and multiplied by the four [dw * da] at once, dw gathered by
- * f16x4 and da one vector load (a token's block scales are contiguous). Leftover blocks (nb % 4) go one by one.
- * Prefill tiles four tokens per pass over a weight row (both builds, on the i16 rows), so each weight block is
- * widened and its scales gathered once for four tokens; the relaxed dot would save no op there (two dots and a
- * subtract per 16 weights and token, against the plain tile's two pmaddwd and an add).
+ * Q8_0, x ~ dw * q per 32-element block. Tokens in whole groups of four (T >= 4) go to the prefill tile
+ * (prefill_q8.ts, on the interleaved activations at qx, with per-thread scratch); the rest one token at a time.
+ * Those work on groups of four blocks: their four i32x4 dots are reduced to one (pair, quad), converted once
+ * and multiplied by the four [dw * da] at once, dw gathered by f16x4 and da one vector load (a token's block
+ * scales are contiguous). Leftover blocks (nb % 4) go one by one.
  */
-export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32): void {
+export function mm_q8_0(w: usize, stride: i32, r0: i32, r1: i32, n: i32, q8: usize, q16: usize, d: usize, s: usize, T: i32, out: usize, outRows: i32, qx: usize, scratch: usize): void {
   const nb = n >> 5;
   const nb4 = nb & ~3;
   const T4 = T & ~3;
-  const step = stride16(n); // q16 bytes per token
   const dstep = <usize>nb << 2; // d bytes per token
-  const os = <usize>outRows << 2;
-  // Token tiles of ~256 KB of i16 activations: a row's pass over them stays in L2. Untiled, the down projection
-  // of a 512-token prefill (8960 columns, 9 MB of activations) streamed every token's activations from memory
-  // once per weight row; now the chunk's weight rows are re-read once per tile instead (from L2/L3).
-  const TT = max(4, (131072 / n) & ~3); // 256 KB / (2n bytes per token)
-  for (let tb = 0; tb < T4; tb += TT) {
-  const te = min(T4, tb + TT);
-  for (let r = r0; r < r1; r++) {
-    const wr = w + <usize>r * stride;
-    for (let t = tb; t < te; t += 4) {
-      const ob = out + (<usize>(t * outRows + r) << 2);
-      let c0 = f32x4.splat(0);
-      let c1 = f32x4.splat(0);
-      let c2 = f32x4.splat(0);
-      let c3 = f32x4.splat(0);
-      let wb = wr;
-      let a = row16(q16, t, n); // token t's i16 activations at the current block; t+1, t+2, t+3 step bytes apart
-      let db = d + <usize>t * dstep;
-      for (let b = 0; b < nb4; b += 4) {
-        // Block by block, each widened once and dotted with four tokens; per token x = block 0's dot, u = pair(blocks
-        // 0, 1), x = block 2's, then quad(u, pair(x, block 3)). Every dot is pinned: unpinned, V8 issues the next
-        // blocks' loads first and spills.
-        let l0 = v128.load8x8_s(wb + 2);
-        let h0 = v128.load8x8_s(wb + 2, 8);
-        let l1 = v128.load8x8_s(wb + 2, 16);
-        let h1 = v128.load8x8_s(wb + 2, 24);
-        let x0 = pin(ob, dotW(l0, h0, l1, h1, a));
-        let x1 = pin(ob, dotW(l0, h0, l1, h1, a + step));
-        let x2 = pin(ob, dotW(l0, h0, l1, h1, a + 2 * step));
-        let x3 = pin(ob, dotW(l0, h0, l1, h1, a + 3 * step));
-        l0 = v128.load8x8_s(wb + 36);
-        h0 = v128.load8x8_s(wb + 36, 8);
-        l1 = v128.load8x8_s(wb + 36, 16);
-        h1 = v128.load8x8_s(wb + 36, 24);
-        const u0 = pin(ob, pair(x0, dotW(l0, h0, l1, h1, a + 64)));
-        const u1 = pin(ob, pair(x1, dotW(l0, h0, l1, h1, a + step + 64)));
-        const u2 = pin(ob, pair(x2, dotW(l0, h0, l1, h1, a + 2 * step + 64)));
-        const u3 = pin(ob, pair(x3, dotW(l0, h0, l1, h1, a + 3 * step + 64)));
-        l0 = v128.load8x8_s(wb + 70);
-        h0 = v128.load8x8_s(wb + 70, 8);
-        l1 = v128.load8x8_s(wb + 70, 16);
-        h1 = v128.load8x8_s(wb + 70, 24);
-        x0 = pin(ob, dotW(l0, h0, l1, h1, a + 128));
-        x1 = pin(ob, dotW(l0, h0, l1, h1, a + step + 128));
-        x2 = pin(ob, dotW(l0, h0, l1, h1, a + 2 * step + 128));
-        x3 = pin(ob, dotW(l0, h0, l1, h1, a + 3 * step + 128));
-        l0 = v128.load8x8_s(wb + 104);
-        h0 = v128.load8x8_s(wb + 104, 8);
-        l1 = v128.load8x8_s(wb + 104, 16);
-        h1 = v128.load8x8_s(wb + 104, 24);
-        const sw = f16x4(wb);
-        const y0 = pin(ob, quad(u0, pair(x0, dotW(l0, h0, l1, h1, a + 192))));
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.convert_i32x4_s(y0), f32x4.mul(sw, v128.load(db))));
-        const y1 = pin(ob, quad(u1, pair(x1, dotW(l0, h0, l1, h1, a + step + 192))));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.convert_i32x4_s(y1), f32x4.mul(sw, v128.load(db + dstep))));
-        const y2 = pin(ob, quad(u2, pair(x2, dotW(l0, h0, l1, h1, a + 2 * step + 192))));
-        c2 = f32x4.add(c2, f32x4.mul(f32x4.convert_i32x4_s(y2), f32x4.mul(sw, v128.load(db + 2 * dstep))));
-        const y3 = pin(ob, quad(u3, pair(x3, dotW(l0, h0, l1, h1, a + 3 * step + 192))));
-        c3 = f32x4.add(c3, f32x4.mul(f32x4.convert_i32x4_s(y3), f32x4.mul(sw, v128.load(db + 3 * dstep))));
-        wb += 136;
-        a += 256;
-        db += 16;
-      }
-      for (let b = nb4; b < nb; b++) {
-        const l0 = v128.load8x8_s(wb + 2);
-        const h0 = v128.load8x8_s(wb + 2, 8);
-        const l1 = v128.load8x8_s(wb + 2, 16);
-        const h1 = v128.load8x8_s(wb + 2, 24);
-        const dw = f16(load<u16>(wb));
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a)), f32x4.splat(dw * load<f32>(db))));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + step)), f32x4.splat(dw * load<f32>(db + dstep))));
-        c2 = f32x4.add(c2, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + 2 * step)), f32x4.splat(dw * load<f32>(db + 2 * dstep))));
-        c3 = f32x4.add(c3, f32x4.mul(f32x4.convert_i32x4_s(dotW(l0, h0, l1, h1, a + 3 * step)), f32x4.splat(dw * load<f32>(db + 3 * dstep))));
-        wb += 34;
-        a += 64;
-        db += 4;
-      }
-      store<f32>(ob, hsum(c0));
-      store<f32>(ob + os, hsum(c1));
-      store<f32>(ob + 2 * os, hsum(c2));
-      store<f32>(ob + 3 * os, hsum(c3));
-    }
-  }
-  }
+  if (T4) prefill_q8(w, stride, r0, r1, n, qx, T4, out, outRows, scratch);
   let k0 = 0;
   if (ASC_FEATURE_RELAXED_SIMD) {
     for (; k0 + 1 < r1 - r0; k0 += 2) {

@@ -200,6 +200,28 @@ for (const b of BACKENDS) {
       }
     });
 
+    test("Q8_0 prefill tile: column chunks, a lone row, tokens past the last group of four", () => {
+      // 2112 columns: one 2048-column chunk plus a 64-column one added into out (prefill_q8.ts KC); 37 rows: a
+      // lone last row; T = 33: eight groups of four tokens plus one token on the decode path, and enough work
+      // that quantize_rows splits the tokens across threads mid-group (each writes its own interleaved lanes).
+      const w = makeWeight("q8_0", 37, 2112, 31);
+      for (const T of [4, 33]) checkMatmul(k, w, T, 32 + T);
+      // Any split of the rows gives the same bits: a row view and a two-weight job against the whole matmul.
+      const x = randn(33 * 2112, 40);
+      const whole = new Float32Array(33 * 37);
+      k.matmul(whole, x, w, 33);
+      const part = new Float32Array(33 * 20);
+      k.matmul(part, x, rowRange(w, 17, 20), 33);
+      const two = [new Float32Array(33 * 37), new Float32Array(33 * 20)];
+      k.matmulMany(two, x, [w, rowRange(w, 17, 20)], 33);
+      for (let t = 0; t < 33; t++) {
+        const a = whole.subarray(t * 37 + 17, t * 37 + 37);
+        assert.deepEqual(part.subarray(t * 20, (t + 1) * 20), a, `row view, token ${t}`);
+        assert.deepEqual(two[1].subarray(t * 20, (t + 1) * 20), a, `matmulMany, token ${t}`);
+      }
+      assert.deepEqual(two[0], whole);
+    });
+
     test("matmulMany: one job over several weights equals their matmuls, and the reference", () => {
       const cases: [DType[], number, number[]][] = [
         [["q8_0", "q8_0", "q8_0"], 96, [64, 32, 32]], // q/k/v

@@ -261,14 +261,15 @@ class WasmBackend implements WasmKernels {
     }
     const { rows, cols } = w;
     const { arena, ptr: wp } = this.locate(w.bytes);
-    const perToken = cols * 4 + rows * 4 + (qop ? cols + this.q16Bytes(cols) + (cols / 32) * 8 + 256 : 128);
+    const perToken = this.inputBytes(cols, qop !== undefined) + rows * 4 + 64;
     const scaleBytes =
-      (w.scale ? w.scale.byteLength + 64 : 0) + (qop ? (cols * 2 + (cols / 32) * 8 + 64) * this.threads : 0);
+      (w.scale ? w.scale.byteLength + 64 : 0) +
+      (qop ? (cols * 2 + (cols / 32) * 8 + 64) * this.threads + this.prefillReserve(cols) : 0);
     this.chunks(arena, x, T, cols, perToken, scaleBytes + 4096, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
       const op = plan.take(tc * rows * 4);
       const work = rows * cols * tc;
       if (qop) {
-        const [, q8, q16, d, s] = this.quantized(arena, plan, xp, tc, cols, true);
+        const [, q8, q16, d, s, qx] = this.quantized(arena, plan, xp, tc, cols, true);
         if (tc >= 4 && (w.dtype === "q4_k" || w.dtype === "q6_k")) {
           // Prefill: unpack each k-quant row once into per-thread scratch, then four tokens per pass.
           const per = cols * 2 + (cols / 32) * 8;
@@ -276,7 +277,11 @@ class WasmBackend implements WasmKernels {
           const kind = w.dtype === "q4_k" ? 0 : 1;
           const args = [kind, wp, w.rowStride, 0, 0, cols, q16, d, s, tc, op, rows, sp];
           this.parallel(arena, "prefill_k", rows, work, args, 3, [12, per]);
-        } else this.parallel(arena, qop, rows, work, [wp, w.rowStride, 0, 0, cols, q8, q16, d, s, tc, op, rows], 2);
+        } else {
+          const [sp, per] = this.prefillScratch(plan, w.dtype, cols, tc);
+          const args = [wp, w.rowStride, 0, 0, cols, q8, q16, d, s, tc, op, rows, qx, sp];
+          this.parallel(arena, qop, rows, work, args, 2, [13, per]);
+        }
       } else if (fop === "mm_f8") {
         let sp = 0;
         let sCols = 0;
@@ -347,6 +352,22 @@ class WasmBackend implements WasmKernels {
     return arena && { arena, ptrs, quant };
   }
 
+  /**
+   * Per-thread scratch of the Q8_0 prefill tile (assembly/prefill_q8.ts: two widened rows) as [address, bytes a
+   * thread], or [0, 0] where no kernel wants it.
+   */
+  private prefillScratch(plan: ScratchPlan, dtype: Weight["dtype"], cols: number, T: number): [number, number] {
+    if (dtype !== "q8_0" || T < 4) return [0, 0];
+    const kc = Math.min(cols, 2048); // prefill_q8.ts KC
+    const per = 2 * (kc * 2 + kc / 8) + 128;
+    return [plan.take(per * this.threads), per];
+  }
+
+  /** Fixed scratch bytes a chunk reserves for prefillScratch and qx's rounding up to whole groups of four. */
+  private prefillReserve(cols: number): number {
+    return (cols * 5 + 256) * this.threads + cols * 9 + 256;
+  }
+
   /** Bytes of one token's q16 row for an input of `cols` (assembly/quant_act.ts stride16). */
   private q16Bytes(cols: number): number {
     return this.variant === "relaxed" ? cols * 4 + Math.ceil(cols / 128) * 32 : cols * 2;
@@ -354,26 +375,32 @@ class WasmBackend implements WasmKernels {
 
   /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks when quant). */
   private inputBytes(cols: number, quant: boolean): number {
-    return cols * 4 + (quant ? cols + this.q16Bytes(cols) + (cols / 32) * 8 + 256 : 64);
+    return cols * 4 + (quant ? cols + this.q16Bytes(cols) + this.qxBytes(cols, 4) / 4 + (cols / 32) * 8 + 256 : 64);
+  }
+
+  /** Bytes of T tokens' interleaved Q8_0 prefill activations (assembly/prefill_q8.ts qxGroup, per 4 tokens). */
+  private qxBytes(cols: number, T: number): number {
+    return Math.ceil(T / 4) * (cols * 8 + cols / 2);
   }
 
   /**
-   * A job's input regions [x, q8, q16, d, s] for T rows of `cols` at xp (already in the arena): quantized to Q8
-   * blocks on the caller when the weights want them.
+   * A job's input regions [x, q8, q16, d, s, qx] for T rows of `cols` at xp (already in the arena): quantized to
+   * Q8 blocks on the caller when the weights want them; qx (the prefill tile's interleaved copy) only at T >= 4.
    */
   private quantized(arena: Arena, plan: ScratchPlan, xp: number, T: number, cols: number, quant: boolean): number[] {
-    if (!quant) return [xp, 0, 0, 0, 0];
+    if (!quant) return [xp, 0, 0, 0, 0, 0];
     const q8 = plan.take(T * cols);
     const q16 = plan.take(T * this.q16Bytes(cols));
     const d = plan.take((T * cols) / 8);
     const s = plan.take((T * cols) / 8);
-    this.quantize(arena, xp, T, cols, [q8, q16, d, s]);
-    return [xp, q8, q16, d, s];
+    const qx = T >= 4 ? plan.take(this.qxBytes(cols, T)) : 0;
+    this.quantize(arena, xp, T, cols, [q8, q16, d, s], qx);
+    return [xp, q8, q16, d, s, qx];
   }
 
   /** Q8 blocks of T rows of `cols` f32 at xp into [q8, q16, d, s]; a prefill's rows are split across the pool. */
-  private quantize(arena: Arena, xp: number, T: number, cols: number, regions: number[]): void {
-    this.parallel(arena, "quantize_rows", T, T * cols, [xp, cols, ...regions, 0, 0], 6);
+  private quantize(arena: Arena, xp: number, T: number, cols: number, regions: number[], qx: number): void {
+    this.parallel(arena, "quantize_rows", T, T * cols, [xp, cols, ...regions, 0, 0, qx], 6);
   }
 
   /** One pool job over every row of ws (all reading the input `inp`), out[j] [T, ws[j].rows] at outs[j]. */
@@ -385,7 +412,11 @@ class WasmBackend implements WasmKernels {
       d.set([MULTI_KIND[w.dtype]!, f.ptrs[j], w.rowStride, rows, w.rows, outs[j]], (DESC_BYTES / 4) * j);
       rows += w.rows;
     });
-    this.parallel(f.arena, "mm_multi", rows, rows * ws[0].cols * T, [desc, ws.length, 0, 0, ws[0].cols, ...inp, T], 2);
+    const cols = ws[0].cols;
+    const [x, q8, q16, qd, qs, qx] = inp;
+    const [sp, per] = this.prefillScratch(plan, ws.some((w) => w.dtype === "q8_0") ? "q8_0" : ws[0].dtype, cols, T);
+    const args = [desc, ws.length, 0, 0, cols, x, q8, q16, qd, qs, T, qx, sp];
+    this.parallel(f.arena, "mm_multi", rows, rows * cols * T, args, 2, [12, per]);
   }
 
   /** In-arena swiglu: out = silu(g) * u over n floats, split across the pool when large. */
@@ -402,7 +433,7 @@ class WasmBackend implements WasmKernels {
     const cols = ws[0].cols;
     const rows = ws.reduce((a, w) => a + w.rows, 0);
     const per = this.inputBytes(cols, f.quant) + rows * 4 + 64 * ws.length;
-    const reserve = 4096 + DESC_BYTES * ws.length;
+    const reserve = 4096 + DESC_BYTES * ws.length + this.prefillReserve(cols);
     this.chunks(f.arena, x, T, cols, per, reserve, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
       const inp = this.quantized(f.arena, plan, xp, tc, cols, f.quant);
       const ops = ws.map((w) => plan.take(tc * w.rows * 4));
@@ -423,7 +454,8 @@ class WasmBackend implements WasmKernels {
     const { arena } = gu;
     const rows = w.down.rows;
     const per = this.inputBytes(hidden, gu.quant) + inter * 4 + this.inputBytes(inter, dn.quant) + rows * 4 + 256;
-    this.chunks(arena, h, T, hidden, per, 8192, `one token of a ${inter}-wide feed-forward`, (t0, tc, plan, xp) => {
+    const reserve = 8192 + this.prefillReserve(hidden) + this.prefillReserve(inter);
+    this.chunks(arena, h, T, hidden, per, reserve, `one token of a ${inter}-wide feed-forward`, (t0, tc, plan, xp) => {
       const gp = plan.take(tc * inter * 4);
       const up = plan.take(tc * inter * 4);
       this.multi(gu, plan, this.quantized(arena, plan, xp, tc, hidden, gu.quant), tc, [w.gate, w.up], [gp, up]);
