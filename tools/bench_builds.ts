@@ -56,7 +56,10 @@ if (mode === "mm") {
   );
   const x = Float32Array.from({ length: T * cols }, (_, i) => Math.sin(i));
   const outs = ks.map(() => new Float32Array(T * rows));
-  for (let i = 0; i < 6; i++) ks.forEach((k, j) => k.matmul(outs[j], x, ws[j][i % copies], T));
+  for (let i = 0; i < 6; i++)
+    ks.forEach((k, j) => {
+      k.matmul(outs[j], x, ws[j][i % copies], T);
+    });
   let diff = 0;
   for (let i = 0; i < outs[0].length; i++) diff = Math.max(diff, Math.abs(outs[0][i] - outs[1][i]));
   const ms: number[][] = [[], []];
