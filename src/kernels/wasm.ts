@@ -269,7 +269,8 @@ class WasmBackend implements WasmKernels {
       const op = plan.take(tc * rows * 4);
       const work = rows * cols * tc;
       if (qop) {
-        const [, q8, q16, d, s, qx] = this.quantized(arena, plan, xp, tc, cols, true);
+        const lanes = this.lanes([w], tc);
+        const [, q8, q16, d, s, qx] = this.quantized(arena, plan, xp, tc, cols, true, lanes);
         if (tc >= 4 && (w.dtype === "q4_k" || w.dtype === "q6_k")) {
           // Prefill: unpack each k-quant row once into per-thread scratch, then four tokens per pass.
           const per = cols * 2 + (cols / 32) * 8;
@@ -278,7 +279,7 @@ class WasmBackend implements WasmKernels {
           const args = [kind, wp, w.rowStride, 0, 0, cols, q16, d, s, tc, op, rows, sp];
           this.parallel(arena, "prefill_k", rows, work, args, 3, [12, per]);
         } else {
-          const [sp, per] = this.prefillScratch(plan, w.dtype, cols, tc);
+          const [sp, per] = this.prefillScratch(plan, lanes, cols);
           const args = [wp, w.rowStride, 0, 0, cols, q8, q16, d, s, tc, op, rows, qx, sp];
           this.parallel(arena, qop, rows, work, args, 2, [13, per]);
         }
@@ -352,20 +353,30 @@ class WasmBackend implements WasmKernels {
     return arena && { arena, ptrs, quant };
   }
 
-  /**
-   * Per-thread scratch of the Q8_0 prefill tile (assembly/prefill_q8.ts: two widened rows) as [address, bytes a
-   * thread], or [0, 0] where no kernel wants it.
-   */
-  private prefillScratch(plan: ScratchPlan, dtype: Weight["dtype"], cols: number, T: number): [number, number] {
-    if (dtype !== "q8_0" || T < 4) return [0, 0];
+  /** Whether a job over ws at T tokens runs the Q8_0 prefill tile (assembly/prefill_q8.ts), which reads qx. */
+  private lanes(ws: Weight[], T: number): boolean {
+    return T >= 4 && ws.some((w) => w.dtype === "q8_0");
+  }
+
+  /** Bytes a thread of the Q8_0 prefill tile needs: two widened rows of KC columns, their scales, a pin slot. */
+  private lanesScratch(cols: number): number {
     const kc = Math.min(cols, 2048); // prefill_q8.ts KC
-    const per = 2 * (kc * 2 + kc / 8) + 128;
+    return 2 * (kc * 2 + kc / 8) + 128;
+  }
+
+  /** The lanes tile's per-thread scratch as [address, bytes a thread], or [0, 0] where the job does not run it. */
+  private prefillScratch(plan: ScratchPlan, lanes: boolean, cols: number): [number, number] {
+    if (!lanes) return [0, 0];
+    const per = this.lanesScratch(cols);
     return [plan.take(per * this.threads), per];
   }
 
-  /** Fixed scratch bytes a chunk reserves for prefillScratch and qx's rounding up to whole groups of four. */
+  /**
+   * Fixed scratch bytes a chunk reserves for the lanes tile: its per-thread scratch, and qx's rounding up to a
+   * whole group of four tokens beyond the per-token share that inputBytes counts (plus each take's alignment).
+   */
   private prefillReserve(cols: number): number {
-    return (cols * 5 + 256) * this.threads + cols * 9 + 256;
+    return this.lanesScratch(cols) * this.threads + this.qxBytes(cols, 4) + 256;
   }
 
   /** Bytes of one token's q16 row for an input of `cols` (assembly/quant_act.ts stride16). */
@@ -373,7 +384,7 @@ class WasmBackend implements WasmKernels {
     return this.variant === "relaxed" ? cols * 4 + Math.ceil(cols / 128) * 32 : cols * 2;
   }
 
-  /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks when quant). */
+  /** Scratch bytes per token of an input of `cols` (f32, plus its Q8 blocks and its share of qx when quant). */
   private inputBytes(cols: number, quant: boolean): number {
     return cols * 4 + (quant ? cols + this.q16Bytes(cols) + this.qxBytes(cols, 4) / 4 + (cols / 32) * 8 + 256 : 64);
   }
@@ -385,15 +396,23 @@ class WasmBackend implements WasmKernels {
 
   /**
    * A job's input regions [x, q8, q16, d, s, qx] for T rows of `cols` at xp (already in the arena): quantized to
-   * Q8 blocks on the caller when the weights want them; qx (the prefill tile's interleaved copy) only at T >= 4.
+   * Q8 blocks on the caller when the weights want them; qx (the interleaved copy) only for the lanes tile.
    */
-  private quantized(arena: Arena, plan: ScratchPlan, xp: number, T: number, cols: number, quant: boolean): number[] {
+  private quantized(
+    arena: Arena,
+    plan: ScratchPlan,
+    xp: number,
+    T: number,
+    cols: number,
+    quant: boolean,
+    lanes: boolean,
+  ): number[] {
     if (!quant) return [xp, 0, 0, 0, 0, 0];
     const q8 = plan.take(T * cols);
     const q16 = plan.take(T * this.q16Bytes(cols));
     const d = plan.take((T * cols) / 8);
     const s = plan.take((T * cols) / 8);
-    const qx = T >= 4 ? plan.take(this.qxBytes(cols, T)) : 0;
+    const qx = lanes ? plan.take(this.qxBytes(cols, T)) : 0;
     this.quantize(arena, xp, T, cols, [q8, q16, d, s], qx);
     return [xp, q8, q16, d, s, qx];
   }
@@ -403,8 +422,14 @@ class WasmBackend implements WasmKernels {
     this.parallel(arena, "quantize_rows", T, T * cols, [xp, cols, ...regions, 0, 0, qx], 6);
   }
 
-  /** One pool job over every row of ws (all reading the input `inp`), out[j] [T, ws[j].rows] at outs[j]. */
-  private multi(f: Fusable, plan: ScratchPlan, inp: number[], T: number, ws: Weight[], outs: number[]): void {
+  /**
+   * One pool job over every row of ws, all reading the T rows of f32 input at xp (quantized here when the weights
+   * want Q8 blocks), out[j] [T, ws[j].rows] at outs[j].
+   */
+  private multi(f: Fusable, plan: ScratchPlan, xp: number, T: number, ws: Weight[], outs: number[]): void {
+    const cols = ws[0].cols;
+    const lanes = this.lanes(ws, T);
+    const [x, q8, q16, qd, qs, qx] = this.quantized(f.arena, plan, xp, T, cols, f.quant, lanes);
     const desc = plan.take(DESC_BYTES * ws.length);
     const d = new Int32Array(f.arena.memory.buffer, desc, (DESC_BYTES / 4) * ws.length);
     let rows = 0;
@@ -412,9 +437,7 @@ class WasmBackend implements WasmKernels {
       d.set([MULTI_KIND[w.dtype]!, f.ptrs[j], w.rowStride, rows, w.rows, outs[j]], (DESC_BYTES / 4) * j);
       rows += w.rows;
     });
-    const cols = ws[0].cols;
-    const [x, q8, q16, qd, qs, qx] = inp;
-    const [sp, per] = this.prefillScratch(plan, ws.some((w) => w.dtype === "q8_0") ? "q8_0" : ws[0].dtype, cols, T);
+    const [sp, per] = this.prefillScratch(plan, lanes, cols);
     const args = [desc, ws.length, 0, 0, cols, x, q8, q16, qd, qs, T, qx, sp];
     this.parallel(f.arena, "mm_multi", rows, rows * cols * T, args, 2, [12, per]);
   }
@@ -435,9 +458,8 @@ class WasmBackend implements WasmKernels {
     const per = this.inputBytes(cols, f.quant) + rows * 4 + 64 * ws.length;
     const reserve = 4096 + DESC_BYTES * ws.length + this.prefillReserve(cols);
     this.chunks(f.arena, x, T, cols, per, reserve, `one row of ${rows}x${cols}`, (t0, tc, plan, xp) => {
-      const inp = this.quantized(f.arena, plan, xp, tc, cols, f.quant);
       const ops = ws.map((w) => plan.take(tc * w.rows * 4));
-      this.multi(f, plan, inp, tc, ws, ops);
+      this.multi(f, plan, xp, tc, ws, ops);
       for (const [j, w] of ws.entries()) outs[j].set(f.arena.f32(ops[j], tc * w.rows), t0 * w.rows);
     });
   }
@@ -458,10 +480,10 @@ class WasmBackend implements WasmKernels {
     this.chunks(arena, h, T, hidden, per, reserve, `one token of a ${inter}-wide feed-forward`, (t0, tc, plan, xp) => {
       const gp = plan.take(tc * inter * 4);
       const up = plan.take(tc * inter * 4);
-      this.multi(gu, plan, this.quantized(arena, plan, xp, tc, hidden, gu.quant), tc, [w.gate, w.up], [gp, up]);
+      this.multi(gu, plan, xp, tc, [w.gate, w.up], [gp, up]);
       this.swigluAt(arena, gp, up, gp, tc * inter);
       const op = plan.take(tc * rows * 4);
-      this.multi(dn, plan, this.quantized(arena, plan, gp, tc, inter, dn.quant), tc, [w.down], [op]);
+      this.multi(dn, plan, gp, tc, [w.down], [op]);
       out.set(arena.f32(op, tc * rows), t0 * rows);
     });
   }
