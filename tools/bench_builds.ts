@@ -34,51 +34,18 @@ const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 const f2 = (a: number[]) => a.map((v) => v.toFixed(2)).join(" ");
 
 if (mode === "mm") {
-  const { rowBytes } = await import("../src/core/dtype.js");
-  const { randomTensor } = await import("./bench_models.js");
-  type Weight = import("../src/kernels/weight.js").Weight;
+  const { alternateMatmul } = await import("./ab_matmul.js");
   const [dt = "q8_0", shape = "8960x1536", tArg = "1", thr = "2", cp = "1"] = rest;
-  const dtype = dt as Weight["dtype"];
-  const [rows, cols] = shape.split("x").map(Number);
-  const T = Number(tArg);
-  const copies = Number(cp);
-  const t = randomTensor(dtype, [rows, cols], 0.05);
-  const ks = dirs.map((d) => {
-    slot = d;
-    return wasmKernels({ threads: Number(thr) });
-  });
-  const ws = ks.map((k) =>
-    Array.from({ length: copies }, (): Weight => {
-      const bytes = k.alloc(t.bytes.length);
-      bytes.set(t.bytes);
-      return { dtype, rows, cols, bytes, rowStride: rowBytes(dtype, cols) };
+  const ks = Object.fromEntries(
+    dirs.map((d, j) => {
+      slot = d;
+      return ["AB"[j], wasmKernels({ threads: Number(thr) })];
     }),
   );
-  const x = Float32Array.from({ length: T * cols }, (_, i) => Math.sin(i));
-  const outs = ks.map(() => new Float32Array(T * rows));
-  for (let i = 0; i < 6; i++)
-    ks.forEach((k, j) => {
-      k.matmul(outs[j], x, ws[j][i % copies], T);
-    });
-  let diff = 0;
-  for (let i = 0; i < outs[0].length; i++) diff = Math.max(diff, Math.abs(outs[0][i] - outs[1][i]));
-  const ms: number[][] = [[], []];
-  for (let r = 0; r < 20; r++)
-    ks.forEach((k, j) => {
-      const t0 = performance.now();
-      for (let i = 0; i < 4; i++) k.matmul(outs[j], x, ws[j][(r * 4 + i) % copies], T);
-      ms[j].push((performance.now() - t0) / 4);
-    });
-  const gbs = (m: number) => (t.bytes.length / m / 1e6).toFixed(1);
-  ms.forEach((m, j) => {
-    const best = Math.min(...m);
-    console.log(
-      `${"AB"[j]} ${dtype} ${shape} T=${T} thr=${thr} x${copies}: best ${best.toFixed(3)} ms (${gbs(best)} GB/s), ` +
-        `mean ${mean(m).toFixed(3)} ms (${gbs(mean(m))} GB/s)`,
-    );
-  });
-  console.log(`B / A speed (means): ${(mean(ms[0]) / mean(ms[1])).toFixed(3)}x; max |A - B| ${diff}`);
-  for (const k of ks) k.close();
+  type DType = import("../src/kernels/weight.js").Weight["dtype"];
+  const r = alternateMatmul(ks, dt as DType, shape, Number(tArg), Number(cp), `thr=${thr}`);
+  console.log(`B / A speed (means): ${(r.mean.A / r.mean.B).toFixed(3)}x; max |A - B| ${r.maxDiff}`);
+  for (const k of Object.values(ks)) k.close();
 } else {
   const { loadForBench } = await import("./bench_load.js");
   const [file, thr = "2", np = "64", ng = "32", rd = "4"] = rest;
