@@ -31,10 +31,10 @@ export const P112: f32 = 5.192296858534828e33;
 /**
  * Row k of rows [r0, r0 + nr) in the decode kernels' order: four quarters interleaved (r0, r0 + q, r0 + 2q, r0 +
  * 3q, r0 + 1, ...; q = nr / 4, the nr % 4 last rows in order at the end), so each thread reads four sequential
- * streams of weights and the paired-row kernels take rows from two of them at a time. With 4 KB pages (V8 does
- * not madvise wasm memory for THP) the hardware prefetcher stops at every page edge of a stream; more streams
- * hide more of those restarts. One thread, DRAM-resident 8960x1536 Q8_0: one stream 6.1 GB/s, two 8.8 (session
- * 11's Xeon); on the AMX Xeon of session 12 four beat two by 1.14x (in the model: decode 1.09x), eight no more.
+ * streams of weights and the paired-row kernels take rows from two of them at a time: more memory requests in
+ * flight per thread, which one stream's loads alone did not keep. One thread, DRAM-resident 8960x1536 Q8_0: one
+ * stream 6.1 GB/s, two 8.8 (session 11's Xeon); on the AMX Xeon of session 12 four beat two by 1.14x (in the
+ * model: decode 1.09x), eight no more.
  */
 // @ts-ignore: decorator
 @inline export function rowAt(r0: i32, nr: i32, k: i32): i32 {

@@ -4,9 +4,10 @@
 // horizontal reduction is left (session 11's tile, one row against four tokens' rows, spent ~5 ops per block and
 // token reducing and pinning four i32x4 dots), and each weight pair is a broadcast load (a load-port op) from the
 // row widened once into per-thread scratch: the vector ALU does pmaddwd + paddd per 8 MACs plus the per-block
-// scale. Two rows share every activation load. Same-process A/B against that tile (AMX Xeon VM, 2 threads,
-// T = 512): 8960x1536 1.08-1.10x, 1536x8960 0.97-1.00x; in the 1.5B model's prefill 1.04x. llama.cpp runs
-// AVX512-VNNI or AMX tiles here; wasm's 128-bit SIMD without VNNI (V8 11.3) caps this tile near its ALU bound.
+// scale. Two rows share every activation load. Same-process A/B of this file against that tile (AMX Xeon VM, 2
+// threads, T = 512, one run each): 8960x1536 1.08x, 1536x8960 0.97x; the 1.5B model's prefill 1.04x (means of 4
+// rounds). By op count (~70 vector ops per 256 MACs against a floor of 64 for pmaddwd + paddd) little is left
+// inside the tile: wasm's 128-bit SIMD has no VNNI in V8 11.3, where llama.cpp runs AVX512-VNNI or AMX tiles.
 //
 // qx layout, group g = t >> 2 of tokens 4g..4g+3 at qx + g * qxGroup(n):
 //   i16 pairs: element pair j (elements 2j, 2j+1) of token 4g+u at j*16 + u*4   (8n bytes)
@@ -105,8 +106,9 @@ export function prefill_q8(w: usize, stride: i32, r0: i32, r1: i32, n: i32, qx: 
           let wb = sb;
           let fa = dA;
           let fb = db;
-          // Four element pairs per step and one pin per row and step: unpinned, V8 issues every load of the
-          // block first and spills (0.77x); a pin per pmaddwd costs a store each (0.96x); eight pairs spill.
+          // Four element pairs per step and one pin per row and step. Against the old tile: unpinned, V8 issues
+          // every load of the block first and spills (0.77x); a pin per pmaddwd costs a store each (0.96x); one
+          // per eight pairs spills (0.91x).
           for (const xe = x + (<usize>kb << 8); x < xe; x += 256) {
             let v = v128.load(x);
             let u = v128.load(x, 16);
